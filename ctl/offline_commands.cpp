@@ -1,0 +1,182 @@
+#include "ctl/offline_commands.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+
+#include "audio/audio_library.hpp"
+#include "ctl/table.hpp"
+#include "schedules/loader.hpp"
+#include "schedules/simulation.hpp"
+#include "schedules/timefmt.hpp"
+#include "schedules/validator.hpp"
+
+namespace wardcast::ctl {
+
+namespace sch = wardcast::schedules;
+using nlohmann::json;
+
+namespace {
+
+/// A schedule read and checked as `validate` does.
+struct Checked {
+    sch::LoadResult load;
+    sch::Validation validation;
+    sch::Diagnostics diagnostics;  // load's and validation's, tidied
+    bool ok() const { return !sch::has_errors(diagnostics); }
+};
+
+sch::LocalDate today_in(const date::time_zone& zone) {
+    auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    return sch::local_date_of(zone, now);
+}
+
+Checked check(const std::string& file, bool collisions) {
+    Checked c{sch::load_schedule(file, sch::system_timezone_name()), {}, {}};
+    audio::AudioLibrary library(audio::default_cache_dir());
+    const auto& s = c.load.schedule;
+    c.validation = sch::validate(s, library, today_in(*s.timezone), collisions && c.load.ok());
+    c.diagnostics = c.load.diagnostics;
+    c.diagnostics.insert(c.diagnostics.end(), c.validation.diagnostics.begin(),
+                         c.validation.diagnostics.end());
+    sch::tidy(c.diagnostics, s);
+    return c;
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string plural(std::size_t n, const char* word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+/// Prints diagnostics to `err`, with a closing count; returns (errors, warnings).
+std::pair<std::size_t, std::size_t> report(const sch::Diagnostics& diagnostics, std::ostream& err) {
+    std::size_t errors = 0, warnings = 0;
+    for (const auto& d : diagnostics) {
+        err << d.to_string() << '\n';
+        (d.severity == sch::Diagnostic::Severity::error ? errors : warnings)++;
+    }
+    return {errors, warnings};
+}
+
+}  // namespace
+
+int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream& err) {
+    Checked c = check(options.file, true);
+    const auto& s = c.load.schedule;
+    std::size_t errors = 0, warnings = 0;
+    if (options.json) {
+        for (const auto& d : c.diagnostics) {
+            bool is_error = d.severity == sch::Diagnostic::Severity::error;
+            (is_error ? errors : warnings)++;
+            out << dump({{"file", d.where.file}, {"line", d.where.line}, {"column", d.where.column},
+                         {"severity", is_error ? "error" : "warning"}, {"message", d.message}})
+                << '\n';
+        }
+        out << dump({{"file", options.file}, {"valid", errors == 0}, {"errors", errors},
+                     {"warnings", warnings}, {"announcements", s.announcements.size()},
+                     {"zones", s.zones.size()}, {"files", s.files.size()}})
+            << '\n';
+        return errors ? exit_failed : exit_ok;
+    }
+    std::tie(errors, warnings) = report(c.diagnostics, err);
+    if (errors) {
+        err << options.file << ": invalid: " << plural(errors, "error")
+            << (warnings ? ", " + plural(warnings, "warning") : "") << '\n';
+        return exit_failed;
+    }
+    out << options.file << ": valid: " << plural(s.announcements.size(), "announcement") << " in "
+        << plural(s.files.size(), "file") << ", " << plural(s.zones.size(), "zone")
+        << ", time zone " << s.timezone_name
+        << (warnings ? "; " + plural(warnings, "warning") : "") << '\n';
+    return exit_ok;
+}
+
+int run_simulate(const SimulateOptions& options, std::ostream& out, std::ostream& err) {
+    Checked c = check(options.file, false);
+    if (!c.ok()) {
+        auto [errors, warnings] = report(c.diagnostics, err);
+        err << options.file << ": invalid: " << plural(errors, "error")
+            << (warnings ? ", " + plural(warnings, "warning") : "") << "; nothing simulated\n";
+        return exit_failed;
+    }
+    report(c.diagnostics, err);  // warnings only
+    const auto& s = c.load.schedule;
+    const auto& tz = *s.timezone;
+
+    auto parse = [&](const std::optional<std::string>& text, const char* flag,
+                     sch::Instant fallback) -> std::optional<sch::Instant> {
+        if (!text) return fallback;
+        auto i = sch::parse_date_or_instant(*text, tz);
+        if (!i)
+            err << "wardcastctl simulate: " << flag << " '" << *text
+                << "' is not a DATE (2026-12-01) or an INSTANT (2026-12-01T06:00:00+07:00)\n";
+        return i;
+    };
+    auto from = parse(options.from, "--from", sch::local_to_instant(tz, today_in(tz), {}));
+    if (!from) return exit_usage;
+    auto to = parse(options.to, "--to",
+                    sch::local_to_instant(tz, sch::local_date_of(tz, *from) + std::chrono::days(7), {}));
+    if (!to) return exit_usage;
+    if (*to <= *from) {
+        err << "wardcastctl simulate: --to " << sch::format_instant(*to, tz)
+            << " is not after --from " << sch::format_instant(*from, tz) << '\n';
+        return exit_usage;
+    }
+
+    auto planned = sch::simulate(s, c.validation.durations, *from, *to);
+    auto instant = [&](const std::optional<sch::Instant>& i) -> json {
+        return i ? json(sch::format_instant(*i, tz)) : json(nullptr);
+    };
+    if (options.json) {
+        for (const auto& p : planned) {
+            const auto& a = *p.firing.announcement;
+            bool skipped = p.status == sch::PlannedFiring::Status::skipped;
+            out << dump({{"announcement", a.id},
+                         {"scheduled", sch::format_instant(p.firing.scheduled, tz)},
+                         {"start", instant(p.start)},
+                         {"end", instant(p.end)},
+                         {"status", sch::to_string(p.status)},
+                         {"zones", a.zones},
+                         {"reason", skipped ? json(p.reason) : json(nullptr)}})
+                << '\n';
+        }
+        return exit_ok;
+    }
+
+    Table table({"DATE", "TIME", "START", "END", "ANNOUNCEMENT", "ZONES", "STATUS", "NOTE"});
+    std::size_t skipped = 0;
+    for (const auto& p : planned) {
+        const auto& a = *p.firing.announcement;
+        auto local = date::make_zoned(&tz, p.firing.scheduled).get_local_time();
+        std::string zones;
+        for (const auto& z : a.zones) zones += (zones.empty() ? "" : ",") + z;
+        std::string note;
+        if (p.status == sch::PlannedFiring::Status::skipped) {
+            ++skipped;
+            note = p.reason;
+        } else if (*p.start > p.firing.scheduled) {
+            note = "waits " +
+                   sch::format_duration(std::chrono::round<std::chrono::seconds>(*p.start - p.firing.scheduled)) +
+                   " for " + p.waited_for;
+        }
+        table.add_row({date::format("%a %Y-%m-%d", date::floor<date::days>(local)),
+                       sch::format_time_of_day(std::chrono::duration_cast<sch::TimeOfDay>(
+                           local - date::floor<date::days>(local))),
+                       p.start ? sch::format_local_time(*p.start, tz) : "-",
+                       p.end ? sch::format_local_time(*p.end, tz) : "-", truncate(a.title, 48), zones,
+                       sch::to_string(p.status), note});
+    }
+    out << s.station_name << (s.station_name.empty() ? "" : " — ") << "from "
+        << sch::format_local(*from, tz).substr(0, 16) << " to " << sch::format_local(*to, tz).substr(0, 16)
+        << " (" << s.timezone_name << ")\n";
+    if (table.empty())
+        out << "no firing in this span\n";
+    else
+        table.print(out);
+    out << plural(planned.size(), "firing") << ": " << planned.size() - skipped << " to air, "
+        << skipped << " skipped\n";
+    return exit_ok;
+}
+
+}  // namespace wardcast::ctl

@@ -1,0 +1,119 @@
+#pragma once
+// The schedule model: what a loaded, checked schedule file says (SPEC §1).
+
+#include <date/date.h>
+#include <date/tz.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "schedules/diagnostic.hpp"
+#include "schedules/duration.hpp"
+
+namespace wardcast::schedules {
+
+/// An instant on the UTC time line, to the millisecond.
+using Instant = date::sys_time<std::chrono::milliseconds>;
+/// A local calendar date in the station's time zone.
+using LocalDate = date::local_days;
+/// Wall-clock time of day, seconds since local midnight (0 .. 86399).
+using TimeOfDay = std::chrono::seconds;
+
+/// Priorities, lowest first; the numeric order is the order of precedence.
+enum class Priority { low = 0, normal = 1, high = 2, emergency = 3 };
+
+/// "low", "normal", "high", "emergency".
+const char* to_string(Priority p) noexcept;
+
+/// An audio file named by a schedule: as written, resolved, and where it was written.
+struct AudioRef {
+    std::string written;          ///< the path as written in the YAML
+    std::filesystem::path path;   ///< resolved against the folder of the file that names it
+    Mark mark;
+};
+
+/// A text-to-speech message (`tts: {text, voice}`).
+struct Tts {
+    std::string text;
+    std::string voice = "vi";
+    Mark mark;
+};
+
+/// A loudspeaker zone and where its sound goes (SPEC §3).
+struct Zone {
+    std::string id;
+    std::string output = "auto";  ///< auto | alsa:DEV | pulse:SINK | file:PATH.wav | rtp://HOST:PORT | null
+    double volume = 1.0;          ///< 0.0 .. 1.0, multiplied with the announcement's
+    Mark mark;
+};
+
+/// Quiet hours: from <= t < to in local time; wraps midnight when from > to.
+struct QuietHours {
+    TimeOfDay from{0};
+    TimeOfDay to{0};
+    Mark mark;
+
+    bool contains(TimeOfDay t) const noexcept {
+        return from <= to ? (from <= t && t < to) : (t >= from || t < to);
+    }
+};
+
+/// One time of day an announcement fires at, with the place it was written.
+struct FiringTime {
+    TimeOfDay time;
+    Mark mark;
+};
+
+/// One announcement, with every default applied.
+struct Announcement {
+    std::string id;
+    Mark mark;                    ///< the `id` value, or the entry when it has none
+    std::string title;            ///< defaults to the id
+    std::vector<AudioRef> audio;  ///< empty when `tts` is set
+    std::optional<Tts> tts;
+    std::optional<AudioRef> chime;
+    std::vector<std::string> zones;  ///< zone ids; never empty after loading
+    double volume = 1.0;
+    int repeat = 1;
+    Duration gap{0};
+    Priority priority = Priority::normal;
+    Duration max_delay = std::chrono::minutes(10);
+    Duration catch_up = std::chrono::minutes(5);
+
+    std::optional<LocalDate> window_from;   ///< inclusive
+    std::optional<LocalDate> window_until;  ///< inclusive
+    std::uint8_t days = 0x7f;               ///< bit w set: fires on weekday w (0 = Sunday)
+    std::uint32_t monthdays = 0;            ///< bit d set: fires on day d of the month; 0 = any day
+    std::vector<LocalDate> dates;           ///< sorted; empty = any date
+    std::vector<LocalDate> except;          ///< sorted
+    std::vector<FiringTime> times;          ///< sorted by time, unique; from `at` or `every`+`between`
+
+    std::string file;  ///< the schedule file this announcement was written in
+    std::size_t order = 0;  ///< position across all files (main file first, then includes)
+};
+
+/// A whole schedule: the main file and its includes.
+struct Schedule {
+    int version = 1;
+    std::string station_name;
+    std::string timezone_name;
+    const date::time_zone* timezone = nullptr;  ///< never null after a successful load
+    std::vector<Zone> zones;
+    std::vector<QuietHours> quiet_hours;
+    std::vector<LocalDate> holidays;            ///< sorted
+    std::vector<Announcement> announcements;    ///< in SPEC order: main file, then includes
+    std::filesystem::path main_file;
+    std::vector<std::filesystem::path> files;   ///< main file first, then each include read
+
+    /// The zone with this id, or nullptr.
+    const Zone* find_zone(const std::string& id) const noexcept;
+    /// The announcement with this id, or nullptr.
+    const Announcement* find_announcement(const std::string& id) const noexcept;
+};
+
+}  // namespace wardcast::schedules

@@ -91,7 +91,7 @@ AudioLibrary::Result AudioLibrary::file_length(const std::filesystem::path& path
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return {std::nullopt, "no such file"};
     if (std::filesystem::is_directory(path, ec)) return {std::nullopt, "is a folder, not a file"};
-    const auto sha256 = sha256_file(path);
+    const auto sha256 = content_hash(path);
     if (!sha256) return {std::nullopt, "cannot read the file"};
 
     const std::lock_guard lock(mutex_);
@@ -145,6 +145,41 @@ TtsCache::Result AudioLibrary::synthesize(const schedules::Tts& tts) {
         fallback = &*fallback_tts_;
     }
     return fallback->synthesize(tts);
+}
+
+std::optional<std::string> AudioLibrary::content_hash(const std::filesystem::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    // Like git's index: an unchanged identity, size and nanosecond mtime means unchanged content.
+    const std::string key = std::to_string(st.st_dev) + ':' + std::to_string(st.st_ino) + ':' +
+                            std::to_string(st.st_size) + ':' + std::to_string(st.st_mtim.tv_sec) +
+                            '.' + std::to_string(st.st_mtim.tv_nsec);
+    {
+        const std::lock_guard lock(mutex_);
+        load_hashes();
+        if (auto known = hashes_.find(key); known != hashes_.end()) return known->second;
+    }
+    auto sha256 = sha256_file(path);
+    if (!sha256) return std::nullopt;
+    const std::lock_guard lock(mutex_);
+    hashes_.insert_or_assign(key, *sha256);
+    if (hashes_writable_) {
+        std::error_code ec;
+        std::filesystem::create_directories(cache_dir_, ec);
+        hashes_writable_ = !ec && append_line(cache_dir_ / "hashes.tsv", key + '\t' + *sha256 + '\n');
+    }
+    return sha256;
+}
+
+void AudioLibrary::load_hashes() {
+    if (hashes_loaded_) return;
+    hashes_loaded_ = true;
+    std::ifstream in(cache_dir_ / "hashes.tsv");
+    for (std::string line; std::getline(in, line);) {
+        const auto tab = line.find('\t');
+        if (tab != line.npos && is_sha256_hex(std::string_view(line).substr(tab + 1)))
+            hashes_.insert_or_assign(line.substr(0, tab), line.substr(tab + 1));
+    }
 }
 
 void AudioLibrary::load_lengths() {

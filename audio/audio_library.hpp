@@ -43,11 +43,17 @@ class AudioLibrary : public schedules::AudioLengths {
     /// Throws std::runtime_error with the reason when it cannot be rendered.
     std::filesystem::path tts_file(const schedules::Tts& tts);
 
+    /// The SHA-256 (hex) of the file's content, or nullopt when it cannot be read. Remembered
+    /// in `<cache>/hashes.tsv` by the file's device, inode, size and modification time (to the
+    /// nanosecond), so an unchanged file is not read again.
+    std::optional<std::string> content_hash(const std::filesystem::path& path);
+
     /// The cache folder given to the constructor.
     const std::filesystem::path& cache_dir() const noexcept { return cache_dir_; }
 
   private:
     void load_lengths();                                                   // once, under mutex_
+    void load_hashes();                                                    // once, under mutex_
     void remember(const std::string& sha256, schedules::Duration length);  // under mutex_
     TtsCache::Result synthesize(const schedules::Tts& tts);
 
@@ -58,6 +64,9 @@ class AudioLibrary : public schedules::AudioLengths {
     std::optional<Prober> prober_;                                  ///< created on the first probe
     std::unordered_map<std::string, schedules::Duration> lengths_;  ///< by content SHA-256
     bool loaded_ = false;
+    std::unordered_map<std::string, std::string> hashes_;  ///< file identity -> content SHA-256
+    bool hashes_loaded_ = false;
+    bool hashes_writable_ = true;
     bool tsv_writable_ = true;              ///< false after the first failed append: stop trying
     std::optional<TtsCache> fallback_tts_;  ///< in a private temporary folder, when needed
     std::filesystem::path fallback_dir_;    ///< owned: removed by the destructor

@@ -109,10 +109,18 @@ int main(int argc, char** argv) {
     std::printf("schedule: %d announcements, 40 zones, 26 audio files (%s)\n", n, file.c_str());
     print("validate, cold cache (probes audio)", measure({WARDCASTCTL, "validate", file}, cache));
     print("validate, audio cached", measure({WARDCASTCTL, "validate", file}, cache));
+    print("simulate one day (load + audio lengths only)",
+          measure({WARDCASTCTL, "simulate", file, "--from", "2027-01-01", "--to", "2027-01-02", "--json"},
+                  cache));
     print("simulate one year (2027) --json",
           measure({WARDCASTCTL, "simulate", file, "--from", "2027-01-01", "--to", "2028-01-01", "--json"},
                   cache));
     print("simulate one year (2027), table",
           measure({WARDCASTCTL, "simulate", file, "--from", "2027-01-01", "--to", "2028-01-01"}, cache));
+    if (const char* keep = std::getenv("WARDCAST_BENCH_KEEP")) {
+        std::filesystem::copy(dir.path(), keep, std::filesystem::copy_options::recursive |
+                                                    std::filesystem::copy_options::overwrite_existing);
+        std::printf("schedule kept in %s\n", keep);
+    }
     return 0;
 }

@@ -12,6 +12,7 @@
 using namespace wardcast::ctl;
 
 int main(int argc, char** argv) {
+    std::ios::sync_with_stdio(false);  // simulate can print half a million lines
     CLI::App app{"wardcastctl — check, preview and control the ward's loudspeaker schedule"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("wardcastctl ") + wardcast::version);

@@ -48,17 +48,22 @@ void Table::print(std::ostream& out) const {
     for (const auto& row : rows_)
         for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c)
             widths[c] = std::max(widths[c], display_width(row[c]));
-    auto line = [&](const std::vector<std::string>& cells) {
-        std::string text;
-        for (std::size_t c = 0; c < cells.size(); ++c) {
-            text += cells[c];
-            if (c + 1 < cells.size()) text += std::string(widths[c] - display_width(cells[c]) + 2, ' ');
+    out << line(headers_, widths);
+    for (const auto& row : rows_) out << line(row, widths);
+}
+
+std::string Table::line(const std::vector<std::string>& cells,
+                        const std::vector<std::size_t>& widths) {
+    std::string text;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+        text += cells[c];
+        if (c + 1 < cells.size()) {
+            std::size_t w = display_width(cells[c]);
+            text.append((c < widths.size() && widths[c] > w ? widths[c] - w : 0) + 2, ' ');
         }
-        while (!text.empty() && text.back() == ' ') text.pop_back();
-        out << text << '\n';
-    };
-    line(headers_);
-    for (const auto& row : rows_) line(row);
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    return text + '\n';
 }
 
 }  // namespace wardcast::ctl

@@ -20,6 +20,11 @@ public:
     /// Writes the header, then every row; the last column is not padded.
     void print(std::ostream& out) const;
 
+    /// One line of cells padded to `widths` (the last cell is not padded), with a newline:
+    /// for tables too long to hold, printed row by row with widths known in advance.
+    static std::string line(const std::vector<std::string>& cells,
+                            const std::vector<std::size_t>& widths);
+
 private:
     std::vector<std::string> headers_;
     std::vector<std::vector<std::string>> rows_;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -211,4 +212,26 @@ TEST_CASE("default_cache_dir follows the environment", "[audio][library]") {
         ScopedEnv no_xdg("XDG_CACHE_HOME", nullptr);
         CHECK(default_cache_dir() == "/home/op/.cache/wardcast");
     }
+}
+
+TEST_CASE("AudioLibrary re-reads a file only when it changed", "[audio][library]") {
+    TempDir dir;
+    const auto cache = dir.path / "cache";
+    make_tone(dir.path / "a.wav", 1000);
+    make_tone(dir.path / "b.wav", 2000, 880);
+    {
+        AudioLibrary library(cache);
+        CHECK(library.content_hash(dir.path / "a.wav") == sha256_file(dir.path / "a.wav"));
+        CHECK(library.file_length(dir.path / "a.wav").length == milliseconds(1000));
+    }
+    // Another recording saved under the same name: a new hash and the new length.
+    fs::remove(dir.path / "a.wav");
+    fs::copy_file(dir.path / "b.wav", dir.path / "a.wav");
+    AudioLibrary library(cache);
+    CHECK(library.content_hash(dir.path / "a.wav") == sha256_file(dir.path / "b.wav"));
+    CHECK(library.file_length(dir.path / "a.wav").length == milliseconds(2000));
+    CHECK_FALSE(library.content_hash(dir.path / "missing.wav"));
+    // Both versions of a.wav are remembered by identity, one line each.
+    const auto lines = read_all(cache / "hashes.tsv");
+    CHECK(std::count(lines.begin(), lines.end(), '\n') == 2);
 }

@@ -99,7 +99,7 @@ TEST_CASE("dates parse as YYYY-MM-DD only when the day exists", "[timefmt]") {
     CHECK(parse_date("2026-12-01") == LocalDate{date::year{2026} / 12 / 1});
 }
 
-TEST_CASE("--from/--to values parse as a local date's midnight or an instant", "[timefmt]") {
+TEST_CASE("simulate span values (--from, --to) parse as a local date's midnight or an instant", "[timefmt]") {
     struct Case {
         const char* zone;
         const char* text;

@@ -1,0 +1,74 @@
+#pragma once
+// Playing one broadcast: chime, then the items x repeat with gap silence, on every zone's
+// output at once. Behind this interface so the daemon can be tested with a fake player.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wardcast::audio {
+
+/// Wall-clock instant, to the millisecond (same type as schedules::Instant).
+using WallTime = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
+
+/// One zone's output (SPEC §3) and its level.
+struct ZoneOutput {
+    std::string zone;    ///< zone id, for messages and file names
+    std::string output;  ///< auto | alsa:DEV | pulse:SINK | file:PATH.wav | rtp://HOST:PORT | null
+    double volume = 1.0;  ///< 0.0 .. 1.0, the zone's level
+};
+
+/// Everything needed to play one broadcast.
+struct BroadcastRequest {
+    std::string label;                          ///< announcement id (file names, messages)
+    WallTime scheduled;                         ///< for file names
+    std::optional<std::filesystem::path> chime;
+    std::vector<std::filesystem::path> items;   ///< played in order, `repeat` times
+    int repeat = 1;
+    std::chrono::milliseconds gap{0};           ///< silence between repeats
+    double volume = 1.0;                        ///< the announcement's level, times each zone's
+    bool normalize = true;                      ///< loudness-normalize each file
+    std::vector<ZoneOutput> zones;              ///< at least one
+};
+
+/// How a broadcast ended.
+struct BroadcastOutcome {
+    enum class Status { played, failed, stopped };
+    Status status = Status::played;
+    std::string error;                 ///< GStreamer's error text when failed
+    std::optional<WallTime> started;   ///< when the first sample reached the outputs
+    WallTime ended;
+    std::vector<std::filesystem::path> files;  ///< WAV files written by file: outputs
+};
+
+/// Plays broadcasts. All callbacks run on the daemon's event loop thread, never inside the
+/// call that caused them.
+class Player {
+public:
+    using Id = std::uint64_t;
+    using StartedHandler = std::function<void(Id, WallTime started)>;
+    using DoneHandler = std::function<void(Id, const BroadcastOutcome&)>;
+
+    virtual ~Player() = default;
+
+    /// Builds the pipeline and prerolls it (paused, files opened, decoders started) so that
+    /// start() makes sound within milliseconds. Problems (missing file, bad device) are
+    /// reported through `done` with status failed — prepare itself does not throw for them.
+    virtual Id prepare(const BroadcastRequest& request, StartedHandler started,
+                       DoneHandler done) = 0;
+
+    /// Sets a prepared broadcast playing now.
+    virtual void start(Id id) = 0;
+
+    /// Ends a broadcast now (prepared or playing): `done` reports status stopped.
+    virtual void stop(Id id) = 0;
+
+    /// Sets the level of a playing broadcast's zone (0.0 .. 1.0), live.
+    virtual void set_zone_volume(Id id, const std::string& zone, double volume) = 0;
+};
+
+}  // namespace wardcast::audio

@@ -36,9 +36,15 @@ build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 example-audio: build
 	@bash scripts/make-example-audio.sh $(BUILD)/tools/wardcast-make-audio $(EXAMPLE_AUDIO)
 
+# wardcastd in the foreground on the example (Ctrl-C stops it). Zones with output `auto`
+# play on the sound card; on a machine without one they are written to run/air/*.wav.
 run: build example-audio
 	$(BUILD)/wardcastctl validate $(EXAMPLE)
-	$(BUILD)/wardcastctl simulate $(EXAMPLE)
+	$(BUILD)/wardcastctl simulate $(EXAMPLE) --to "$$(date -d '2 days' +%F)"
+	@mkdir -p run/air
+	@echo "== wardcastd: log in run/broadcasts.db; without a sound device, broadcasts go to run/air/"
+	$(BUILD)/wardcastd --schedule $(EXAMPLE) --db run/broadcasts.db --socket run/control.sock \
+	  --fallback-output file:$(CURDIR)/run/air/broadcast.wav
 
 test: test-normal test-asan
 
@@ -54,6 +60,7 @@ test-asan: build-asan example-audio
 
 bench: build example-audio
 	$(BUILD)/bench/bench_schedule
+	$(BUILD)/bench/bench_daemon
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -50,7 +50,7 @@ Measure measure(const std::vector<std::string>& argv, const std::string& cache) 
 }
 
 std::string hhmm(int minutes) {
-    char buf[8];
+    char buf[16];
     std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
     return buf;
 }

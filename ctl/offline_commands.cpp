@@ -18,29 +18,15 @@ using nlohmann::json;
 
 namespace {
 
-/// A schedule read and checked as `validate` does.
-struct Checked {
-    sch::LoadResult load;
-    sch::Validation validation;
-    sch::Diagnostics diagnostics;  // load's and validation's, tidied
-    bool ok() const { return !sch::has_errors(diagnostics); }
-};
-
-sch::LocalDate today_in(const date::time_zone& zone) {
-    auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    return sch::local_date_of(zone, now);
+sch::Instant now() {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-Checked check(const std::string& file, bool collisions) {
-    Checked c{sch::load_schedule(file, sch::system_timezone_name()), {}, {}};
+sch::LocalDate today_in(const date::time_zone& zone) { return sch::local_date_of(zone, now()); }
+
+sch::CheckedSchedule check(const std::string& file, bool collisions) {
     audio::AudioLibrary library(audio::default_cache_dir());
-    const auto& s = c.load.schedule;
-    c.validation = sch::validate(s, library, today_in(*s.timezone), collisions && c.load.ok());
-    c.diagnostics = c.load.diagnostics;
-    c.diagnostics.insert(c.diagnostics.end(), c.validation.diagnostics.begin(),
-                         c.validation.diagnostics.end());
-    sch::tidy(c.diagnostics, s);
-    return c;
+    return sch::check_schedule(file, library, collisions ? std::optional(now()) : std::nullopt);
 }
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -68,7 +54,7 @@ std::pair<std::size_t, std::size_t> report(const sch::Diagnostics& diagnostics, 
 }  // namespace
 
 int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream& err) {
-    Checked c = check(options.file, true);
+    auto c = check(options.file, true);
     const auto& s = c.load.schedule;
     std::size_t errors = 0, warnings = 0;
     if (options.json) {
@@ -99,7 +85,7 @@ int run_validate(const ValidateOptions& options, std::ostream& out, std::ostream
 }
 
 int run_simulate(const SimulateOptions& options, std::ostream& out, std::ostream& err) {
-    Checked c = check(options.file, false);
+    auto c = check(options.file, false);
     if (!c.ok()) {
         auto [errors, warnings] = report(c.diagnostics, err);
         err << options.file << ": invalid: " << plural(errors, "error")

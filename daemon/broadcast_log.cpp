@@ -101,7 +101,7 @@ void exec(sqlite3* db, const std::string& sql, const std::string& doing) {
 
 /// A prepared statement, finalized on scope exit. Columns and parameters count from 0 and 1.
 class Statement {
-public:
+  public:
     Statement(sqlite3* db, const char* sql, std::string doing) : db_(db), doing_(std::move(doing)) {
         if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
             throw SqliteError(doing_, db);
@@ -115,7 +115,9 @@ public:
         return check(sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
                                        SQLITE_TRANSIENT));
     }
-    Statement& bind(int i, std::int64_t value) { return check(sqlite3_bind_int64(stmt_, i, value)); }
+    Statement& bind(int i, std::int64_t value) {
+        return check(sqlite3_bind_int64(stmt_, i, value));
+    }
     Statement& bind(int i, const std::optional<std::int64_t>& value) {
         return value ? bind(i, *value) : check(sqlite3_bind_null(stmt_, i));
     }
@@ -148,7 +150,7 @@ public:
         return parsed;
     }
 
-private:
+  private:
     Statement& check(int rc) {
         if (rc != SQLITE_OK) throw SqliteError(doing_, db_);
         return *this;
@@ -162,7 +164,7 @@ private:
 /// BEGIN IMMEDIATE (the write lock up front, so no upgrade deadlock); rolls back unless
 /// committed, so no error path leaves a transaction open.
 class Transaction {
-public:
+  public:
     Transaction(sqlite3* db, const std::string& doing) : db_(db) {
         exec(db, "BEGIN IMMEDIATE", doing);
     }
@@ -174,7 +176,7 @@ public:
 
     void commit(const std::string& doing) { exec(db_, "COMMIT", doing); }
 
-private:
+  private:
     sqlite3* db_;
 };
 
@@ -240,13 +242,6 @@ LogEntry read_entry(const Statement& row, const std::string& doing) {
     return e;
 }
 
-void require_firing(const LogEntry& e, const char* what) {
-    if (e.announcement_id.empty() || !e.scheduled) {
-        throw std::invalid_argument(std::string(what) +
-                                    ": a claimed firing needs an announcement id and an instant");
-    }
-}
-
 bool parse_digits(std::string_view text, std::size_t pos, std::size_t count, int& out) {
     out = 0;
     for (std::size_t i = pos; i < pos + count; ++i) {
@@ -266,8 +261,7 @@ std::string format_utc(Instant i) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
                   unsigned(ymd.month()), unsigned(ymd.day()), int(t.hours().count()),
-                  int(t.minutes().count()), int(t.seconds().count()),
-                  int(t.subseconds().count()));
+                  int(t.minutes().count()), int(t.seconds().count()), int(t.subseconds().count()));
     return buf;
 }
 
@@ -299,9 +293,9 @@ BroadcastLog::BroadcastLog(const std::filesystem::path& path) : path_(path) {
         if (ec) throw std::runtime_error(doing("create its folder") + ": " + ec.message());
     }
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(path_.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path_.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     db_.reset(db);  // a handle comes back even on failure and must be closed
     if (rc != SQLITE_OK) {
         throw std::runtime_error(doing("open it") + ": " +
@@ -341,8 +335,8 @@ void BroadcastLog::configure() {
         objects = probe.int64(2);
     } catch (const SqliteError& e) {
         if ((e.code & 0xff) != SQLITE_NOTADB) throw;
-        throw std::runtime_error(path_.string() + " is not a wardcast broadcast log: " +
-                                 sqlite3_errmsg(db));
+        throw std::runtime_error(path_.string() +
+                                 " is not a wardcast broadcast log: " + sqlite3_errmsg(db));
     }
     const bool empty = version == 0 && app_id == 0 && objects == 0;
     if (!empty && app_id != application_id) {
@@ -448,7 +442,7 @@ std::int64_t BroadcastLog::append(LogEntry& e) {
     return e.seq;
 }
 
-bool BroadcastLog::claimed(const std::string& announcement_id, Instant scheduled) {
+bool BroadcastLog::is_claimed(const std::string& announcement_id, Instant scheduled) {
     Statement q(db_.get(), "SELECT 1 FROM claims WHERE announcement_id = ?1 AND scheduled = ?2",
                 doing("look up a claim"));
     q.bind(1, valid_utf8(announcement_id)).bind(2, format_utc(scheduled));
@@ -457,33 +451,43 @@ bool BroadcastLog::claimed(const std::string& announcement_id, Instant scheduled
 
 void BroadcastLog::remember_schedule(const std::string& sha256, const std::string& text,
                                      const std::string& path) {
-    // One statement in autocommit mode is its own durable transaction.
+    // One statement in autocommit mode is its own durable transaction. The text is kept byte
+    // for byte (not made valid UTF-8) so that it still hashes to its key.
     Statement insert(db_.get(),
                      "INSERT OR IGNORE INTO schedules (sha256, text, path, first_loaded)"
                      " VALUES (?1, ?2, ?3, ?4)",
                      doing("store a schedule"));
-    const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    insert.bind(1, sha256).bind(2, valid_utf8(text)).bind(3, valid_utf8(path));
+    const auto now =
+        std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    insert.bind(1, sha256).bind(2, text).bind(3, valid_utf8(path));
     insert.bind(4, format_utc(now));
     insert.step();
 }
 
-std::optional<std::int64_t> BroadcastLog::begin_broadcast(LogEntry on_air, bool claim) {
-    if (claim) require_firing(on_air, "begin_broadcast");
-    on_air.kind = "on_air";
-    on_air.on_air_seq.reset();
-    const std::string what = doing("record a broadcast's start");
+std::optional<std::int64_t> BroadcastLog::append_claiming(LogEntry& entry, bool claim,
+                                                          const std::string& what) {
+    if (claim && (entry.announcement_id.empty() || !entry.scheduled)) {
+        throw std::invalid_argument(what +
+                                    ": a claimed firing needs an announcement id and an "
+                                    "instant");
+    }
     Transaction tx(db_.get(), what);
-    if (claim && claimed(on_air.announcement_id, *on_air.scheduled)) return std::nullopt;
-    const std::int64_t seq = append(on_air);
+    if (claim && is_claimed(entry.announcement_id, *entry.scheduled)) return std::nullopt;
+    const std::int64_t seq = append(entry);
     if (claim) {
         Statement insert(db_.get(),
                          "INSERT INTO claims (announcement_id, scheduled, seq) VALUES (?1, ?2, ?3)",
                          what);
-        insert.bind(1, on_air.announcement_id).bind(2, on_air.scheduled).bind(3, seq).step();
+        insert.bind(1, entry.announcement_id).bind(2, entry.scheduled).bind(3, seq).step();
     }
     tx.commit(what);
     return seq;
+}
+
+std::optional<std::int64_t> BroadcastLog::begin_broadcast(LogEntry on_air, bool claim) {
+    on_air.kind = "on_air";
+    on_air.on_air_seq.reset();
+    return append_claiming(on_air, claim, doing("record a broadcast's start"));
 }
 
 std::int64_t BroadcastLog::finish_broadcast(std::int64_t on_air_seq, LogEntry outcome) {
@@ -511,32 +515,14 @@ std::int64_t BroadcastLog::finish_broadcast(std::int64_t on_air_seq, LogEntry ou
 }
 
 bool BroadcastLog::record_not_aired(LogEntry entry) {
-    require_firing(entry, "record_not_aired");
     entry.kind = "broadcast";
     entry.on_air_seq.reset();
-    const std::string what = doing("record a firing that did not air");
-    Transaction tx(db_.get(), what);
-    if (claimed(entry.announcement_id, *entry.scheduled)) return false;
-    const std::int64_t seq = append(entry);
-    Statement insert(db_.get(),
-                     "INSERT INTO claims (announcement_id, scheduled, seq) VALUES (?1, ?2, ?3)",
-                     what);
-    insert.bind(1, entry.announcement_id).bind(2, entry.scheduled).bind(3, seq).step();
-    tx.commit(what);
-    return true;
+    return append_claiming(entry, true, doing("record a firing that did not air")).has_value();
 }
 
 std::int64_t BroadcastLog::record_operator(LogEntry entry) {
     entry.kind = "operator";
-    const std::string what = doing("record an operator command");
-    Transaction tx(db_.get(), what);
-    const std::int64_t seq = append(entry);
-    tx.commit(what);
-    return seq;
-}
-
-bool BroadcastLog::is_claimed(const std::string& announcement_id, Instant scheduled) {
-    return claimed(announcement_id, scheduled);
+    return *append_claiming(entry, false, doing("record an operator command"));
 }
 
 std::optional<Instant> BroadcastLog::last_claimed() {

@@ -21,13 +21,13 @@ using Instant = std::chrono::time_point<std::chrono::system_clock, std::chrono::
 ///   preempted, cancelled, interrupted);
 /// - "operator": an operator command (command, result, who).
 struct LogEntry {
-    std::int64_t seq = 0;        ///< set by the log: append order, from 1
-    std::string kind;            ///< on_air | broadcast | operator
-    Instant recorded_at{};       ///< set by the log when appended
+    std::int64_t seq = 0;   ///< set by the log: append order, from 1
+    std::string kind;       ///< on_air | broadcast | operator
+    Instant recorded_at{};  ///< set by the log when appended
     std::string station;
     std::string announcement_id;
     std::string title;
-    std::string trigger;         ///< schedule | operator | emergency | catch-up
+    std::string trigger;              ///< schedule | operator | emergency | catch-up
     std::optional<std::int64_t> uid;  ///< who asked (operator commands, operator broadcasts)
     std::string user;
     std::vector<std::string> zones;
@@ -35,22 +35,25 @@ struct LogEntry {
     std::optional<Instant> started;
     std::optional<Instant> ended;
     std::optional<std::int64_t> lateness_ms;
-    std::string status;          ///< broadcast entries: played | failed | skipped | missed | ...
-    std::string error;           ///< error text or reason ("zones busy with …")
+    std::string status;  ///< broadcast entries: played | failed | skipped | missed | ...
+    std::string error;   ///< error text or reason ("zones busy with …")
     std::vector<std::string> audio_sha256;  ///< of each audio file, in playing order (chime first)
     std::string schedule_sha256;
     std::optional<std::int64_t> on_air_seq;  ///< broadcast entries: the on_air entry they close
-    std::string command;         ///< operator entries: the command line as asked
-    std::string result;          ///< operator entries: "ok" or the error
-    std::string prev_hash;       ///< set by the log
-    std::string hash;            ///< set by the log: SHA-256 over the content and prev_hash
+    std::string command;                     ///< operator entries: the command line as asked
+    std::string result;                      ///< operator entries: "ok" or the error
+    std::string prev_hash;                   ///< set by the log
+    std::string hash;  ///< set by the log: SHA-256 over the content and prev_hash
 };
 
 /// The log file. Opens (creating and migrating as needed) in WAL mode with synchronous=FULL:
-/// every append is on disk before the call returns. Not thread-safe; the daemon uses it from
-/// its event loop.
+/// every append is its own transaction, on disk before the call returns. Rows cannot be
+/// updated or deleted (triggers refuse it). Every method throws std::runtime_error naming the
+/// file and what failed when SQLite fails; nothing is written then. Text is stored as valid
+/// UTF-8 (invalid bytes become U+FFFD). docs/log-format.md describes the file for auditors.
+/// Not thread-safe; the daemon uses it from its event loop.
 class BroadcastLog {
-public:
+  public:
     /// The schema version this code writes (PRAGMA user_version).
     static constexpr int schema_version = 1;
     /// PRAGMA application_id of every wardcast log: "WCLG" in ASCII.
@@ -70,16 +73,21 @@ public:
     /// Appends an on_air entry. When `claim` is set, the firing (announcement_id, scheduled)
     /// is claimed in the same transaction; returns nullopt, writing nothing, when it was
     /// claimed before (it aired, was skipped or missed already: it must not air again).
+    /// Sets kind; returns the new entry's seq. Throws std::invalid_argument when `claim` is set
+    /// without an announcement_id and a scheduled instant.
     std::optional<std::int64_t> begin_broadcast(LogEntry on_air, bool claim);
 
-    /// Appends the outcome entry of the broadcast that `on_air_seq` started.
+    /// Appends the outcome entry of the broadcast that `on_air_seq` started (sets kind and
+    /// on_air_seq); returns its seq. Throws std::invalid_argument when `on_air_seq` is not an
+    /// on_air entry or was closed already. `status` must be one of SPEC §6's.
     std::int64_t finish_broadcast(std::int64_t on_air_seq, LogEntry outcome);
 
     /// Appends a broadcast entry for a scheduled firing that did not air (skipped, missed),
-    /// claiming it; false, writing nothing, when it was claimed before.
+    /// claiming it; false, writing nothing, when it was claimed before. Throws
+    /// std::invalid_argument without an announcement_id and a scheduled instant.
     bool record_not_aired(LogEntry entry);
 
-    /// Appends an operator entry.
+    /// Appends an operator entry (sets kind); returns its seq.
     std::int64_t record_operator(LogEntry entry);
 
     /// True when the scheduled firing (announcement, instant) was claimed already.
@@ -88,7 +96,7 @@ public:
     /// The latest scheduled instant claimed, if any.
     std::optional<Instant> last_claimed();
 
-    /// on_air entries with no outcome yet (the daemon died while they were on air).
+    /// on_air entries with no outcome yet (the daemon died while they were on air), by seq.
     std::vector<LogEntry> open_broadcasts();
 
     /// Every entry, in append order (tests, small logs).
@@ -119,7 +127,7 @@ public:
     /// docs/log-format.md gives the recipe for other tools.
     static std::string entry_hash(const LogEntry& entry, const std::string& prev_hash);
 
-private:
+  private:
     struct Close {
         void operator()(sqlite3* db) const noexcept;
     };
@@ -129,9 +137,12 @@ private:
     // Appends `entry` inside the transaction the caller holds, chaining it to the last entry;
     // sets its seq, recorded_at, prev_hash and hash.
     std::int64_t append(LogEntry& entry);
-    bool claimed(const std::string& announcement_id, Instant scheduled);
+    // append() in its own transaction; when `claim`, also claims the firing, or returns
+    // nullopt writing nothing when it was claimed before.
+    std::optional<std::int64_t> append_claiming(LogEntry& entry, bool claim,
+                                                const std::string& what);
     std::vector<LogEntry> select_entries(const char* where_order);
-    std::string doing(const char* what) const;  // "cannot WHAT (broadcast log PATH)"
+    std::string doing(const char* what) const;  // "broadcast log PATH: cannot WHAT"
 
     std::filesystem::path path_;
     std::unique_ptr<sqlite3, Close> db_;  // owned
@@ -139,7 +150,7 @@ private:
 
 /// "2026-12-01T00:00:00.000Z": how instants are stored (sortable, readable in sqlite3).
 std::string format_utc(Instant i);
-/// The inverse of format_utc; nullopt when malformed.
+/// The inverse of format_utc: exactly that form, else nullopt.
 std::optional<Instant> parse_utc(const std::string& text);
 
 }  // namespace wardcast::daemon

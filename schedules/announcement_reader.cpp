@@ -173,7 +173,7 @@ const std::vector<std::string>& announcement_keys() {
     static const std::vector<std::string> keys = {
         "id",     "title",    "audio",    "tts",      "chime",  "zones",   "volume",
         "repeat", "gap",      "priority", "window",   "days",   "monthdays", "dates",
-        "except", "at",       "every",    "between",  "max_delay", "catch_up"};
+        "except", "at",       "every",    "between",  "max_delay", "catch_up", "normalize"};
     return keys;
 }
 
@@ -243,6 +243,14 @@ AnnouncementFields read_announcement_fields(YamlReader& r, const YAML::Node& nod
             f.max_delay = r.duration(v, "max_delay");
         } else if (key == "catch_up") {
             f.catch_up = r.duration(v, "catch_up");
+        } else if (key == "normalize") {
+            auto value = r.text(v, "normalize");
+            if (value == "true" || value == "yes")
+                f.normalize = true;
+            else if (value == "false" || value == "no")
+                f.normalize = false;
+            else if (value)
+                r.error(v, "'normalize' must be true or false, not '" + *value + "'");
         } else if (key == "window") {
             read_window(r, v, f);
         } else if (key == "days") {
@@ -382,6 +390,7 @@ std::optional<Announcement> build_announcement(YamlReader& r, const YAML::Node& 
     a.priority = pick(own.priority, defaults.priority, Priority::normal);
     a.max_delay = pick<Duration>(own.max_delay, defaults.max_delay, std::chrono::minutes(10));
     a.catch_up = pick<Duration>(own.catch_up, defaults.catch_up, std::chrono::minutes(5));
+    a.normalize = pick(own.normalize, defaults.normalize, true);
 
     const AnnouncementFields& window = own.window_written ? own : defaults;
     a.window_from = window.window_from;

@@ -29,6 +29,7 @@ struct AnnouncementFields {
     std::optional<Priority> priority;
     std::optional<Duration> max_delay;
     std::optional<Duration> catch_up;
+    std::optional<bool> normalize;
     bool window_written = false;
     std::optional<LocalDate> window_from;
     std::optional<LocalDate> window_until;

@@ -84,6 +84,7 @@ struct Announcement {
     Priority priority = Priority::normal;
     Duration max_delay = std::chrono::minutes(10);
     Duration catch_up = std::chrono::minutes(5);
+    bool normalize = true;  ///< bring each file to the same loudness before airing
 
     std::optional<LocalDate> window_from;   ///< inclusive
     std::optional<LocalDate> window_until;  ///< inclusive

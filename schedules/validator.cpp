@@ -163,4 +163,17 @@ Validation validate(const Schedule& schedule, AudioLengths& audio, LocalDate tod
     return v;
 }
 
+CheckedSchedule check_schedule(const std::filesystem::path& path, AudioLengths& audio,
+                               std::optional<Instant> now) {
+    CheckedSchedule c{load_schedule(path, system_timezone_name()), {}, {}};
+    const auto& s = c.load.schedule;
+    LocalDate today = now && s.timezone ? local_date_of(*s.timezone, *now) : LocalDate{};
+    c.validation = validate(s, audio, today, now && c.load.ok());
+    c.diagnostics = c.load.diagnostics;
+    c.diagnostics.insert(c.diagnostics.end(), c.validation.diagnostics.begin(),
+                         c.validation.diagnostics.end());
+    tidy(c.diagnostics, c.load.schedule);
+    return c;
+}
+
 }  // namespace wardcast::schedules

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "schedules/loader.hpp"
 #include "schedules/schedule.hpp"
 
 namespace wardcast::schedules {
@@ -38,5 +39,18 @@ struct Validation {
 /// schedule's dates cover, when they all lie elsewhere).
 Validation validate(const Schedule& schedule, AudioLengths& audio, LocalDate today,
                     bool warn_about_collisions = true);
+
+/// A schedule file read and checked as `wardcastctl validate` does.
+struct CheckedSchedule {
+    LoadResult load;
+    Validation validation;
+    Diagnostics diagnostics;  ///< the loader's and the validator's, deduplicated, in file order
+    bool ok() const noexcept { return !has_errors(diagnostics); }
+};
+
+/// Loads `path` (with the system's time zone as default) and validates it; when `now` is
+/// given and the schedule has no error, collisions are looked for from its local date.
+CheckedSchedule check_schedule(const std::filesystem::path& path, AudioLengths& audio,
+                               std::optional<Instant> now);
 
 }  // namespace wardcast::schedules

@@ -4,8 +4,8 @@
 
 #include <stdlib.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <optional>

@@ -1,0 +1,304 @@
+#include "audio/gst_player.hpp"
+
+#include <algorithm>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <optional>
+#include <string>
+
+#include "audio/gst_init.hpp"
+#include "audio/loudness.hpp"
+#include "audio/pipeline_builder.hpp"
+
+namespace wardcast::audio {
+
+namespace asio = boost::asio;
+using Status = BroadcastOutcome::Status;
+
+namespace {
+
+constexpr const char* started_message = "wardcast-started";
+
+WallTime now() {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+}
+
+// Runs on a streaming thread, so it only notes the time and posts it to the bus. The first
+// buffer a sink receives arrives while prerolling; the first one that arrives once the sink
+// is headed for PLAYING comes right after the first sample was played (or EOS, if none).
+GstPadProbeReturn on_sink_data(GstPad*, GstPadProbeInfo* info, gpointer sink_pointer) {
+    if ((info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) &&
+        GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) {
+        return GST_PAD_PROBE_OK;
+    }
+    GstElement* sink = GST_ELEMENT(sink_pointer);
+    GST_OBJECT_LOCK(sink);
+    const bool playing = GST_STATE_TARGET(sink) == GST_STATE_PLAYING;
+    GST_OBJECT_UNLOCK(sink);
+    if (!playing) return GST_PAD_PROBE_OK;
+    const gint64 ms = now().time_since_epoch().count();
+    gst_element_post_message(
+        sink, gst_message_new_application(
+                  GST_OBJECT(sink),
+                  gst_structure_new(started_message, "wall-ms", G_TYPE_INT64, ms, nullptr)));
+    return GST_PAD_PROBE_REMOVE;
+}
+
+// "Could not open resource for writing. (Permission denied)": GStreamer's message, then the
+// last line of its debug text, which usually names the system's reason.
+std::string gst_error_text(GstMessage* message, bool warning) {
+    GError* raw = nullptr;
+    gchar* debug_raw = nullptr;
+    if (warning) {
+        gst_message_parse_warning(message, &raw, &debug_raw);
+    } else {
+        gst_message_parse_error(message, &raw, &debug_raw);
+    }
+    ErrorPtr error(raw);
+    CharPtr debug(debug_raw);
+    std::string text = error ? error->message : "unknown GStreamer error";
+    const std::string detail = debug ? debug.get() : "";
+    if (const auto at = detail.rfind(":\n"); at != std::string::npos) {
+        const std::string reason = detail.substr(at + 2);
+        if (!reason.empty() && text.find(reason) == std::string::npos) {
+            text += " (" + reason + ")";
+        }
+    }
+    return text;
+}
+
+// The text of an error or warning, after the file or zone it concerns.
+std::string placed_text(const BroadcastPipeline& built, GstMessage* message) {
+    const std::string where = built.describe(GST_MESSAGE_SRC(message));
+    const std::string text =
+        gst_error_text(message, GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING);
+    return where.empty() ? text : where + ": " + text;
+}
+
+}  // namespace
+
+/// How a broadcast ends.
+struct GstPlayer::Ending {
+    Status status;
+    std::string error;
+};
+
+/// One prepared or playing broadcast.
+struct GstPlayer::Broadcast {
+    Id id = 0;
+    StartedHandler on_started;
+    DoneHandler on_done;
+    BroadcastPipeline built;  ///< the pipeline and its zones
+    BusPtr bus;
+    /// Wraps the bus's file descriptor, which the bus owns: released, never closed.
+    std::optional<asio::posix::stream_descriptor> bus_fd;
+    std::optional<WallTime> started;
+    bool prerolled = false;
+
+    Broadcast() = default;
+    Broadcast(const Broadcast&) = delete;
+    Broadcast& operator=(const Broadcast&) = delete;
+    ~Broadcast() {
+        if (bus_fd) bus_fd->release();
+    }
+};
+
+GstPlayer::GstPlayer(asio::io_context& io, LoudnessAnalyzer* loudness)
+    : io_(io), loudness_(loudness) {
+    ensure_gstreamer();
+}
+
+GstPlayer::~GstPlayer() = default;
+
+Player::Id GstPlayer::prepare(const BroadcastRequest& request, StartedHandler started,
+                              DoneHandler done) {
+    const Id id = next_id_++;
+    auto broadcast = std::make_unique<Broadcast>();
+    broadcast->id = id;
+    broadcast->on_started = std::move(started);
+    broadcast->on_done = std::move(done);
+    try {
+        GainLookup gain;
+        if (request.normalize && loudness_) {
+            gain = [this](const std::filesystem::path& file) { return loudness_->gain_db(file); };
+        }
+        broadcast->built = build_pipeline(request, gain);
+    } catch (const std::exception& e) {
+        post_done(std::move(broadcast->on_done), id, {Status::failed, e.what(), {}, now(), {}});
+        return id;
+    }
+
+    Broadcast& b = *broadcast;
+    broadcasts_.emplace(id, std::move(broadcast));
+    b.bus.reset(gst_element_get_bus(b.built.pipeline.get()));
+    GPollFD poll_fd{};
+    gst_bus_get_pollfd(b.bus.get(), &poll_fd);
+    try {
+        b.bus_fd.emplace(io_, poll_fd.fd);
+    } catch (const std::exception& e) {
+        end(id, {Status::failed, std::string("cannot watch the GStreamer bus: ") + e.what()});
+        return id;
+    }
+    for (const auto& zone : b.built.zones) {
+        using Type = GstPadProbeType;
+        const auto types =
+            static_cast<Type>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
+                              GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM);
+        std::unique_ptr<GstPad, ObjectUnref> pad(
+            gst_element_get_static_pad(zone.sink.get(), "sink"));
+        if (pad) gst_pad_add_probe(pad.get(), types, on_sink_data, zone.sink.get(), nullptr);
+    }
+    watch_bus(b);
+
+    // Opening files and devices (NULL to READY) happens inside this call; the rest of the
+    // preroll is reported by ASYNC_DONE on the bus.
+    if (gst_element_set_state(b.built.pipeline.get(), GST_STATE_PAUSED) ==
+        GST_STATE_CHANGE_FAILURE) {
+        // The element that refused posted the reason on the bus.
+        MessagePtr error(gst_bus_pop_filtered(b.bus.get(), GST_MESSAGE_ERROR));
+        end(id, {Status::failed, error ? placed_text(b.built, error.get())
+                                       : "the pipeline cannot start (state change failed)"});
+        return id;
+    }
+    if (auto no_device = check_sound_devices(b)) end(id, *no_device);
+    return id;
+}
+
+void GstPlayer::start(Id id) {
+    const auto it = broadcasts_.find(id);
+    if (it == broadcasts_.end()) return;
+    Broadcast& b = *it->second;
+    if (gst_element_set_state(b.built.pipeline.get(), GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE) {
+        MessagePtr error(gst_bus_pop_filtered(b.bus.get(), GST_MESSAGE_ERROR));
+        end(id, {Status::failed, error ? placed_text(b.built, error.get())
+                                       : "the pipeline cannot play (state change failed)"});
+    }
+}
+
+void GstPlayer::stop(Id id) { end(id, {Status::stopped, ""}); }
+
+void GstPlayer::set_zone_volume(Id id, const std::string& zone, double volume) {
+    const auto it = broadcasts_.find(id);
+    if (it == broadcasts_.end()) return;
+    for (const auto& z : it->second->built.zones) {
+        if (z.id == zone) {
+            g_object_set(z.volume.get(), "volume", std::clamp(volume, 0.0, 1.0), nullptr);
+        }
+    }
+}
+
+bool GstPlayer::prerolled(Id id) const noexcept {
+    const auto it = broadcasts_.find(id);
+    return it != broadcasts_.end() && it->second->prerolled;
+}
+
+void GstPlayer::watch_bus(Broadcast& b) {
+    b.bus_fd->async_wait(
+        asio::posix::descriptor_base::wait_read,
+        [this, alive = std::weak_ptr(alive_), id = b.id](const boost::system::error_code& ec) {
+            // operation_aborted: the broadcast ended and released the fd.
+            if (ec || alive.expired()) return;
+            on_bus(id);
+        });
+}
+
+void GstPlayer::on_bus(Id id) {
+    const auto it = broadcasts_.find(id);
+    if (it == broadcasts_.end()) return;
+    Broadcast& b = *it->second;
+    // Popping every message empties the bus's fd, so the next wait sees only new ones.
+    while (MessagePtr message{gst_bus_pop(b.bus.get())}) {
+        if (auto ending = handle(b, message.get())) {
+            end(id, *ending);
+            return;
+        }
+    }
+    watch_bus(b);
+}
+
+std::optional<GstPlayer::Ending> GstPlayer::handle(Broadcast& b, GstMessage* message) {
+    switch (GST_MESSAGE_TYPE(message)) {
+        case GST_MESSAGE_ERROR:
+            return Ending{Status::failed, placed_text(b.built, message)};
+        case GST_MESSAGE_WARNING:
+            if (on_warning_) {
+                asio::post(io_, [alive = std::weak_ptr(alive_), handler = on_warning_, id = b.id,
+                                 text = placed_text(b.built, message)] {
+                    if (!alive.expired()) handler(id, text);
+                });
+            }
+            break;
+        case GST_MESSAGE_EOS:
+            if (auto no_device = check_sound_devices(b)) return no_device;
+            return Ending{Status::played, ""};
+        case GST_MESSAGE_ASYNC_DONE:
+            b.prerolled = true;
+            return check_sound_devices(b);
+        case GST_MESSAGE_APPLICATION: {
+            const GstStructure* s = gst_message_get_structure(message);
+            gint64 ms = 0;
+            if (b.started || !gst_structure_has_name(s, started_message) ||
+                !gst_structure_get_int64(s, "wall-ms", &ms)) {
+                break;
+            }
+            b.started = WallTime(std::chrono::milliseconds(ms));
+            if (b.on_started) {
+                asio::post(io_, [alive = std::weak_ptr(alive_), handler = b.on_started, id = b.id,
+                                 at = *b.started] {
+                    if (!alive.expired()) handler(id, at);
+                });
+            }
+            break;
+        }
+        default:
+            break;
+    }
+    return std::nullopt;
+}
+
+std::optional<GstPlayer::Ending> GstPlayer::check_sound_devices(const Broadcast& b) const {
+    for (const auto& zone : b.built.zones) {
+        if (zone.spec.kind == OutputSpec::Kind::automatic && picked_fake_sink(zone.sink.get())) {
+            return Ending{Status::failed,
+                          "zone " + zone.id + " (auto): no sound device: autoaudiosink found none"};
+        }
+    }
+    return std::nullopt;
+}
+
+void GstPlayer::end(Id id, const Ending& ending) {
+    const auto it = broadcasts_.find(id);
+    if (it == broadcasts_.end()) return;
+    std::unique_ptr<Broadcast> b = std::move(it->second);
+    broadcasts_.erase(it);
+
+    BroadcastOutcome outcome{ending.status, ending.error, b->started, now(), {}};
+    if (b->bus_fd) b->bus_fd->release();  // cancels the wait; the bus owns the fd
+    b->bus_fd.reset();
+    // NULL stops the streaming threads and closes the outputs before `done` is reported.
+    b->built.pipeline.reset();
+    for (const auto& zone : b->built.zones) {
+        if (!zone.file) continue;
+        std::error_code ec;
+        if (ending.status == Status::played) {
+            if (std::filesystem::exists(*zone.file, ec)) outcome.files.push_back(*zone.file);
+        } else if (repair_wav_header(*zone.file)) {
+            outcome.files.push_back(*zone.file);
+        } else {
+            std::filesystem::remove(*zone.file, ec);  // ours, and without a sample in it
+        }
+    }
+    post_done(std::move(b->on_done), id, std::move(outcome));
+}
+
+void GstPlayer::post_done(DoneHandler done, Id id, BroadcastOutcome outcome) {
+    if (!done) return;
+    asio::post(io_, [alive = std::weak_ptr(alive_), done = std::move(done), id,
+                     outcome = std::move(outcome)] {
+        if (!alive.expired()) done(id, outcome);
+    });
+}
+
+}  // namespace wardcast::audio

@@ -1,0 +1,97 @@
+#pragma once
+// The scheduler service: airs each firing of the schedule on time (SPEC §2, §4).
+
+#include <utility>  // before Asio: asio#944 with GCC 12
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audio/player.hpp"
+#include "daemon/broadcast_log.hpp"
+#include "daemon/loaded_schedule.hpp"
+#include "schedules/engine.hpp"
+
+namespace wardcast::daemon {
+
+/// Reads the wall clock; tests may give another.
+using WallClock = std::function<Instant()>;
+
+/// Arms one timer for the next thing due (a preroll, a start, a max_delay deadline) — an
+/// idle daemon sleeps until then. At each firing's instant the broadcast, prerolled a little
+/// before, starts if its zones are free; otherwise it waits in line (firing order) up to its
+/// max_delay, or is skipped with the reason. Every outcome is a log entry; the log's claims
+/// make sure no scheduled firing airs twice, whatever restarts or clock steps happen.
+class Scheduler {
+public:
+    /// How long before its instant a broadcast is prepared.
+    static constexpr std::chrono::milliseconds preroll{1500};
+    /// How far back start-up looks for firings missed while the daemon was down.
+    static constexpr std::chrono::hours lookback{24 * 7};
+
+    /// `output_for(zone)` gives each zone's output (the daemon may substitute a fallback for
+    /// `auto`). None of the references are owned; they outlive the scheduler.
+    Scheduler(boost::asio::io_context& io, audio::Player& player, BroadcastLog& log,
+              std::function<std::string(const schedules::Zone&)> output_for,
+              WallClock clock);
+    ~Scheduler();
+
+    /// Starts airing `schedule` (not owned; replaced only through replace_schedule): firings
+    /// missed since the log's last one air now when late by at most their catch_up, else are
+    /// recorded missed; then the next firing is armed.
+    void start(const LoadedSchedule& schedule);
+
+    /// The wall clock was set: firings it jumped over are caught up or missed, as at start-up;
+    /// the timer is re-armed for the new time.
+    void clock_stepped();
+
+    /// Ends everything on air, recording it cancelled with `reason`, and arms nothing more.
+    void shutdown(const std::string& reason);
+
+    /// What is on air now (announcement ids), for status and tests.
+    std::vector<std::string> on_air() const;
+
+    /// The next firing not yet handled, if any.
+    std::optional<schedules::Firing> next_firing() const;
+
+private:
+    struct Broadcast;
+    using BroadcastList = std::list<Broadcast>;
+
+    void plan();
+    void arm(Instant when, std::function<void()> what);
+    void prepare(const schedules::Firing& firing, const std::string& trigger);
+    void due(Instant scheduled);
+    void catch_up(Instant since, Instant now, const char* why);
+    void try_start();
+    void begin(BroadcastList::iterator b);
+    void skip(BroadcastList::iterator b, const std::string& status, const std::string& reason);
+    void on_started(audio::Player::Id id, audio::WallTime started);
+    void on_done(audio::Player::Id id, const audio::BroadcastOutcome& outcome);
+    LogEntry entry_for(const Broadcast& b, const std::string& kind) const;
+    BroadcastList::iterator find(audio::Player::Id id);
+
+    boost::asio::io_context& io_;
+    audio::Player& player_;
+    BroadcastLog& log_;
+    std::function<std::string(const schedules::Zone&)> output_for_;
+    WallClock clock_;
+    const LoadedSchedule* schedule_ = nullptr;  // not owned
+
+    boost::asio::steady_timer timer_;           // the next preroll or start
+    boost::asio::steady_timer deadline_timer_;  // the earliest max_delay of a waiting broadcast
+    Instant cursor_{};                          // firings before this were handled
+    std::vector<schedules::Firing> prepared_;   // prepared, due at prepared_.front().scheduled
+    BroadcastList broadcasts_;                  // preparing, waiting (firing order) or on air
+    std::map<std::string, BroadcastList::iterator> on_air_by_zone_;
+    bool stopped_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posted callbacks
+};
+
+}  // namespace wardcast::daemon

@@ -1,0 +1,128 @@
+#pragma once
+// Runs the real wardcastd in the background for a test, and reads what it recorded.
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace wardcast::test {
+
+/// wardcastd started with `args`; stderr goes to a file. Stopped with SIGTERM at the end.
+class Daemon {
+public:
+    Daemon(const std::vector<std::string>& args, const std::filesystem::path& log_file,
+           const std::map<std::string, std::string>& env = {})
+        : log_file_(log_file) {
+        pid_ = fork();
+        if (pid_ == 0) {
+            FILE* f = std::fopen(log_file.c_str(), "w");
+            dup2(fileno(f), 2);
+            dup2(fileno(f), 1);
+            for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+            std::vector<char*> argv{const_cast<char*>(WARDCASTD)};
+            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+            argv.push_back(nullptr);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+    }
+    ~Daemon() {
+        if (pid_ > 0 && !exit_code_) stop(SIGKILL);
+    }
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    /// Everything it printed so far.
+    std::string output() const {
+        std::ifstream in(log_file_);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+
+    /// Waits until its output contains `text`, or `timeout`; false on timeout or exit.
+    bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) {
+        auto until = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < until) {
+            if (output().find(text) != std::string::npos) return true;
+            if (exited()) return output().find(text) != std::string::npos;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+
+    /// True once it has exited (exit_code() then holds the code, -signal when killed).
+    bool exited() {
+        if (exit_code_) return true;
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+            return true;
+        }
+        return false;
+    }
+
+    /// Waits for it to exit by itself, up to `timeout`; its exit code, or nullopt.
+    std::optional<int> wait(std::chrono::milliseconds timeout) {
+        auto until = std::chrono::steady_clock::now() + timeout;
+        while (!exited() && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return exit_code_;
+    }
+
+    /// Sends `sig` and waits for it to exit; its exit code.
+    std::optional<int> stop(int sig = SIGTERM) {
+        if (!exited()) kill(pid_, sig);
+        return wait(std::chrono::seconds(20));
+    }
+
+    pid_t pid() const { return pid_; }
+    std::optional<int> exit_code() const { return exit_code_; }
+
+private:
+    std::filesystem::path log_file_;
+    pid_t pid_ = -1;
+    std::optional<int> exit_code_;
+};
+
+/// One row of the broadcast log's entries table, as strings ("" for NULL).
+using Row = std::map<std::string, std::string>;
+
+/// Rows of `sql` run read-only on the log at `db`.
+inline std::vector<Row> query(const std::filesystem::path& db, const std::string& sql) {
+    sqlite3* h = nullptr;
+    std::vector<Row> rows;
+    if (sqlite3_open_v2(("file:" + db.string() + "?mode=ro").c_str(), &h,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+        sqlite3_close(h);
+        return rows;
+    }
+    sqlite3_busy_timeout(h, 5000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            Row r;
+            for (int c = 0; c < sqlite3_column_count(st); ++c) {
+                auto text = sqlite3_column_text(st, c);
+                r[sqlite3_column_name(st, c)] = text ? reinterpret_cast<const char*>(text) : "";
+            }
+            rows.push_back(r);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return rows;
+}
+
+}  // namespace wardcast::test

@@ -62,7 +62,10 @@ Instance::Instance(Options options)
                          options_.fallback_output);
     }
 
-    player_ = std::make_unique<audio::GstPlayer>(io_, &loudness_);
+    auto player = std::make_unique<audio::GstPlayer>(io_, &loudness_);
+    player->set_warning_handler(
+        [](audio::Player::Id, const std::string& warning) { spdlog::warn("GStreamer: {}", warning); });
+    player_ = std::move(player);
     scheduler_ = std::make_unique<Scheduler>(
         io_, *player_, log_, [this](const schedules::Zone& z) { return output_for(z); }, wall_now);
     clock_watch_ = std::make_unique<ClockWatch>(io_, [this] { scheduler_->clock_stepped(); });

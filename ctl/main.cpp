@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <iostream>
 
+#include "ctl/log_commands.hpp"
 #include "ctl/offline_commands.hpp"
+#include "ctl/online_commands.hpp"
+#include "ctl/report_command.hpp"
 #include "schedules/diagnostic.hpp"
 #include "wardcast/version.hpp"
 
@@ -32,6 +35,18 @@ int main(int argc, char** argv) {
     simulate_cmd->add_option("--to", simulate.to,
                              "end, exclusive: DATE or INSTANT; default 7 days after --from");
     simulate_cmd->add_flag("--json", simulate.json, "one JSON object a line");
+
+    // The log file, read directly (auditors): log, verify.
+    LogOptions log_options;
+    auto* log_cmd = add_log_command(app, log_options);
+    VerifyOptions verify_options;
+    auto* verify_cmd = add_verify_command(app, verify_options);
+
+    ReportOptions report;  // report: the log against the schedule in force (auditors)
+    auto* report_cmd = add_report_command(app, report);
+
+    OnlineOptions online;  // through the daemon: status, next, play, announce, stop, pause, ...
+    add_online_commands(app, online);
 
     if (argc > 1 && argv[1][0] != '-') {
         std::vector<std::string> names;
@@ -62,6 +77,10 @@ int main(int argc, char** argv) {
     try {
         if (*validate_cmd) return run_validate(validate, std::cout, std::cerr);
         if (*simulate_cmd) return run_simulate(simulate, std::cout, std::cerr);
+        if (*report_cmd) return run_report(report, std::cout, std::cerr);
+        if (*log_cmd) return run_log(log_options, std::cout, std::cerr);
+        if (*verify_cmd) return run_verify(verify_options, std::cout, std::cerr);
+        if (!online.command.empty()) return run_online(online, std::cout, std::cerr);
     } catch (const std::exception& e) {
         std::cerr << "wardcastctl: " << e.what() << '\n';
         return exit_failed;

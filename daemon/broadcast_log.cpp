@@ -525,6 +525,13 @@ std::int64_t BroadcastLog::record_operator(LogEntry entry) {
     return *append_claiming(entry, false, doing("record an operator command"));
 }
 
+std::optional<std::pair<std::int64_t, std::string>> BroadcastLog::last_entry() {
+    Statement q(db_.get(), "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1",
+                doing("read the last entry"));
+    if (!q.step()) return std::nullopt;
+    return std::pair{q.int64(0), q.text(1)};
+}
+
 std::optional<Instant> BroadcastLog::last_claimed() {
     Statement q(db_.get(), "SELECT max(scheduled) FROM claims", doing("read the claims"));
     q.step();

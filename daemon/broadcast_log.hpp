@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
@@ -92,6 +93,9 @@ class BroadcastLog {
 
     /// True when the scheduled firing (announcement, instant) was claimed already.
     bool is_claimed(const std::string& announcement_id, Instant scheduled);
+
+    /// The seq and hash of the last entry, if any: the digest an auditor can keep elsewhere.
+    std::optional<std::pair<std::int64_t, std::string>> last_entry();
 
     /// The latest scheduled instant claimed, if any.
     std::optional<Instant> last_claimed();

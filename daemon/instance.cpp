@@ -1,20 +1,24 @@
 #include "daemon/instance.hpp"
 
 #include <glob.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 
 #include "audio/gst_player.hpp"
+#include "schedules/engine.hpp"
 #include "schedules/timefmt.hpp"
 
 namespace wardcast::daemon {
 
-namespace {
 Instant wall_now() {
     return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
+
+namespace {
 
 std::unique_ptr<LoadedSchedule> load_or_throw(const Options& o, audio::AudioLibrary& library) {
     spdlog::info("reading the schedule {}", o.schedule.string());
@@ -38,6 +42,8 @@ bool sound_device_present() {
 Instance::Instance(Options options)
     : options_(std::move(options)),
       signals_(io_, SIGTERM, SIGINT),
+      reload_signal_(io_, SIGHUP),
+      digest_timer_(io_),
       library_(audio::default_cache_dir()),
       loudness_(audio::default_cache_dir()),
       schedule_(load_or_throw(options_, library_)),
@@ -48,8 +54,8 @@ Instance::Instance(Options options)
         if (sounds.chime) loudness_.gain_db(*sounds.chime);
         for (const auto& item : sounds.items) loudness_.gain_db(item);
     }
-    log_.remember_schedule(schedule_->sha256, schedule_->text, options_.schedule.string());
     record_interrupted();
+    record_schedule_in_force("start");
 
     have_sound_device_ = sound_device_present();
     bool uses_auto = false;
@@ -68,6 +74,8 @@ Instance::Instance(Options options)
     player_ = std::move(player);
     scheduler_ = std::make_unique<Scheduler>(
         io_, *player_, log_, [this](const schedules::Zone& z) { return output_for(z); }, wall_now);
+    scheduler_->on_event([this](const nlohmann::json& event) { publish(event); });
+    daemon_since_ = schedule_since_ = wall_now();
     clock_watch_ = std::make_unique<ClockWatch>(io_, [this] { scheduler_->clock_stepped(); });
 }
 
@@ -77,6 +85,20 @@ std::string Instance::output_for(const schedules::Zone& zone) const {
     if (zone.output == "auto" && !have_sound_device_ && !options_.fallback_output.empty())
         return options_.fallback_output;
     return zone.output;
+}
+
+void Instance::record_schedule_in_force(const std::string& why) {
+    log_.remember_schedule(schedule_->sha256, schedule_->text, options_.schedule.string());
+    // Auditors' reports plan from the schedule in force: this entry says from when.
+    LogEntry e;
+    e.kind = "operator";
+    e.station = schedule_->schedule.station_name;
+    e.command = "load-schedule " + options_.schedule.string() + " (" + why + ")";
+    e.result = "ok";
+    e.uid = ::getuid();
+    if (const passwd* pw = ::getpwuid(::getuid())) e.user = pw->pw_name;
+    e.schedule_sha256 = schedule_->sha256;
+    log_.record_operator(e);
 }
 
 void Instance::record_interrupted() {
@@ -92,18 +114,54 @@ void Instance::record_interrupted() {
     }
 }
 
+void Instance::log_digest(const char* when) {
+    // The last entry's hash, written where the log's owner cannot rewrite it (the journal, a
+    // printout): an anchor that shows if the whole chain was recomputed after the fact.
+    if (auto last = log_.last_entry())
+        spdlog::info("log digest ({}): entry {} hash {}", when, last->first, last->second);
+}
+
+void Instance::arm_daily_digest() {
+    const auto& tz = *schedule_->schedule.timezone;
+    auto tomorrow = schedules::local_date_of(tz, wall_now()) + date::days(1);
+    digest_timer_.expires_at(std::chrono::system_clock::time_point(
+        schedules::local_to_instant(tz, tomorrow, schedules::TimeOfDay{0})));
+    digest_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        log_digest("end of day");
+        arm_daily_digest();
+    });
+}
+
 void Instance::on_signal(int signal) {
     spdlog::info("{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     scheduler_->shutdown("wardcastd was stopped (shutdown)");
+    log_digest("stop");
+    digest_timer_.cancel();
+    reload_signal_.cancel();
     clock_watch_.reset();
     io_.stop();
+}
+
+void Instance::wait_for_reload_signal() {
+    reload_signal_.async_wait([this](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        Who who{static_cast<std::uint32_t>(::getuid()), "SIGHUP"};
+        auto result = reload(who);
+        if (!result.ok)
+            for (const auto& e : result.errors) spdlog::error("{}", e);
+        wait_for_reload_signal();
+    });
 }
 
 int Instance::run() {
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
         if (!ec) on_signal(signal);
     });
+    wait_for_reload_signal();
     scheduler_->start(*schedule_);
+    log_digest("start");
+    arm_daily_digest();
     const auto& s = schedule_->schedule;
     if (auto next = scheduler_->next_firing())
         spdlog::info("{}: {} announcements; next: {} at {}", s.station_name, s.announcements.size(),

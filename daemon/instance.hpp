@@ -4,7 +4,9 @@
 #include <utility>  // before Asio: asio#944 with GCC 12
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/system_timer.hpp>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 #include "audio/player.hpp"
 #include "daemon/broadcast_log.hpp"
 #include "daemon/clock_watch.hpp"
+#include "daemon/controller.hpp"
 #include "daemon/loaded_schedule.hpp"
 #include "daemon/scheduler.hpp"
 
@@ -32,7 +35,7 @@ struct Options {
 /// Owns the event loop and every component. Construction loads the schedule (throws
 /// InvalidSchedule) and opens the log (throws std::runtime_error); run() airs until a
 /// SIGTERM or SIGINT.
-class Instance {
+class Instance : public Controller {
 public:
     explicit Instance(Options options);
     ~Instance();
@@ -42,14 +45,36 @@ public:
     /// Runs the event loop until stopped; returns the process exit code.
     int run();
 
+    // Controller: what operators ask for over the control socket (instance_control.cpp).
+    StatusInfo status() override;
+    std::vector<NextInfo> next(std::size_t n) override;
+    void play(const std::string& id, const std::optional<std::string>& zone, const Who& who) override;
+    void announce(const AnnounceRequest& request, const Who& who) override;
+    std::vector<std::string> stop(const Who& who) override;
+    void pause(const std::optional<Instant>& until, const Who& who) override;
+    void resume(const Who& who) override;
+    ReloadResult reload(const Who& who) override;
+    void volume(const std::optional<std::string>& zone, double level, const Who& who) override;
+    int subscribe(EventSink sink) override;
+    void unsubscribe(int token) override;
+
 private:
+    void record_operator(const Who& who, const std::string& command, const std::string& result);
+    void publish(const nlohmann::json& event);
+    const schedules::Zone& zone_or_throw(const std::string& zone) const;
     std::string output_for(const schedules::Zone& zone) const;
     void record_interrupted();
+    void record_schedule_in_force(const std::string& why);
     void on_signal(int signal);
+    void log_digest(const char* when);
+    void arm_daily_digest();
+    void wait_for_reload_signal();
 
     Options options_;
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
+    boost::asio::signal_set reload_signal_;  // SIGHUP: reload, as `wardcastctl reload`
+    boost::asio::system_timer digest_timer_;  // local midnight: the log's digest to the journal
     audio::AudioLibrary library_;
     audio::LoudnessAnalyzer loudness_;
     std::unique_ptr<LoadedSchedule> schedule_;  // replaced whole on reload
@@ -58,7 +83,14 @@ private:
     std::unique_ptr<Scheduler> scheduler_;
     std::unique_ptr<ClockWatch> clock_watch_;
     bool have_sound_device_ = false;
+    Instant daemon_since_{};
+    Instant schedule_since_{};
+    std::map<int, EventSink> subscribers_;
+    int next_token_ = 0;
 };
+
+/// The wall clock, to the millisecond.
+Instant wall_now();
 
 /// True when this machine has a sound device `auto` can open: an ALSA playback device or a
 /// PulseAudio/PipeWire server.

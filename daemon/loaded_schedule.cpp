@@ -1,9 +1,8 @@
 #include "daemon/loaded_schedule.hpp"
 
-#include <fstream>
-#include <sstream>
 
 #include "audio/hash.hpp"
+#include "schedules/bundle.hpp"
 #include "schedules/validator.hpp"
 
 namespace wardcast::daemon {
@@ -31,10 +30,7 @@ std::unique_ptr<LoadedSchedule> load_for_air(const std::filesystem::path& path,
     }
 
     loaded->schedule = std::move(checked.load.schedule);
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    loaded->text = text.str();
+    loaded->text = sch::bundle_from_disk(loaded->schedule.files);
     loaded->sha256 = audio::sha256_hex(loaded->text);
 
     auto hash = [&](const std::filesystem::path& file) {

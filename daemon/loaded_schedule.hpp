@@ -25,8 +25,8 @@ struct LoadedSchedule {
     schedules::Schedule schedule;
     std::vector<schedules::Duration> durations;  ///< by Announcement::order
     std::vector<AnnouncementAudio> audio;        ///< by Announcement::order
-    std::string text;                            ///< the main file's text, as read
-    std::string sha256;                          ///< of `text`
+    std::string text;    ///< the schedule's files as one text (schedules::bundle)
+    std::string sha256;  ///< of `text`: the schedule version in force
     schedules::Diagnostics warnings;
 };
 

@@ -13,8 +13,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "audio/player.hpp"
 #include "daemon/broadcast_log.hpp"
+#include "daemon/controller.hpp"
 #include "daemon/loaded_schedule.hpp"
 #include "schedules/engine.hpp"
 
@@ -54,24 +57,67 @@ public:
     /// Ends everything on air, recording it cancelled with `reason`, and arms nothing more.
     void shutdown(const std::string& reason);
 
-    /// What is on air now (announcement ids), for status and tests.
-    std::vector<std::string> on_air() const;
+    /// Airs from now on `schedule` (not owned; the old one may be released once this returns):
+    /// what is on air goes on, prepared firings are dropped and planned again.
+    void replace_schedule(const LoadedSchedule& schedule);
+
+    /// An operator's broadcast, airing as soon as its zones are free (`trigger` operator), or,
+    /// for priority emergency (`trigger` emergency), at once: what is on air on its zones is
+    /// stopped and recorded preempted.
+    struct AdHoc {
+        std::string id;
+        std::string title;
+        std::vector<std::string> zones;
+        schedules::Priority priority = schedules::Priority::normal;
+        AnnouncementAudio audio;
+        schedules::Duration length{0};
+        int repeat = 1;
+        schedules::Duration gap{0};
+        double volume = 1.0;
+        bool normalize = true;
+        Who who;
+    };
+    void air_now(const AdHoc& broadcast);
+
+    /// Ends what is on air, recorded cancelled with `reason`; the announcement ids stopped.
+    std::vector<std::string> stop_all(const std::string& reason);
+
+    /// Holds scheduled firings (recorded skipped while held) until resume() or `until`.
+    void pause(std::optional<Instant> until, const std::string& by);
+    void resume();
+    bool paused() const noexcept { return paused_; }
+    std::optional<Instant> paused_until() const noexcept { return paused_until_; }
+
+    /// A zone's level from now on (live on what is on air); nullopt zone: every zone.
+    void set_volume(const std::optional<std::string>& zone, double level);
+
+    /// What is on air now.
+    std::vector<OnAirInfo> on_air() const;
 
     /// The next firing not yet handled, if any.
     std::optional<schedules::Firing> next_firing() const;
+
+    /// Broadcast starts and ends, for `watch`.
+    void on_event(std::function<void(const nlohmann::json&)> sink) { event_ = std::move(sink); }
 
 private:
     struct Broadcast;
     using BroadcastList = std::list<Broadcast>;
 
     void plan();
+    void drop_prepared();
     void arm(Instant when, std::function<void()> what);
     void prepare(const schedules::Firing& firing, const std::string& trigger);
+    BroadcastList::iterator prepare_request(Broadcast b, audio::BroadcastRequest request);
     void due(Instant scheduled);
     void catch_up(Instant since, Instant now, const char* why);
     void try_start();
     void begin(BroadcastList::iterator b);
     void skip(BroadcastList::iterator b, const std::string& status, const std::string& reason);
+    void finish(BroadcastList::iterator b, const std::string& status, const std::string& error,
+                std::optional<Instant> ended = std::nullopt);
+    double zone_level(const std::string& zone, double schedule_level) const;
+    void emit(const char* event, const Broadcast& b, const std::string& status = "");
     void on_started(audio::Player::Id id, audio::WallTime started);
     void on_done(audio::Player::Id id, const audio::BroadcastOutcome& outcome);
     LogEntry entry_for(const Broadcast& b, const std::string& kind) const;
@@ -91,6 +137,12 @@ private:
     BroadcastList broadcasts_;                  // preparing, waiting (firing order) or on air
     std::map<std::string, BroadcastList::iterator> on_air_by_zone_;
     bool stopped_ = false;
+    bool paused_ = false;
+    std::optional<Instant> paused_until_;
+    std::string paused_by_;
+    boost::asio::steady_timer pause_timer_;
+    std::map<std::string, double> zone_volume_;  // operator's levels, over the schedule's
+    std::function<void(const nlohmann::json&)> event_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posted callbacks
 };
 

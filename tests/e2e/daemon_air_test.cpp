@@ -17,21 +17,8 @@
 
 using namespace wardcast::test;
 using namespace std::chrono_literals;
-using Clock = std::chrono::system_clock;
 
 namespace {
-
-Clock::time_point whole_second_after(std::chrono::seconds s) {
-    return std::chrono::ceil<std::chrono::seconds>(Clock::now()) + s;
-}
-
-/// `at:` and `dates:` lines making an announcement fire at `t` (UTC).
-std::string when(Clock::time_point t) {
-    auto secs = std::chrono::floor<std::chrono::seconds>(t);
-    auto day = std::chrono::floor<date::days>(secs);
-    return "    dates: [" + date::format("%F", day) + "]\n    at: [\"" + date::format("%T", secs - day) +
-           "\"]\n";
-}
 
 std::optional<Clock::time_point> instant(const std::string& text) {
     auto i = wardcast::daemon::parse_utc(text);
@@ -57,13 +44,6 @@ double wav_rms(const std::filesystem::path& file) {
         sum += (s / 32768.0) * (s / 32768.0);
     }
     return n ? std::sqrt(sum / n) : 0;
-}
-
-std::map<std::string, Row> outcomes(const std::filesystem::path& db) {
-    std::map<std::string, Row> by_id;
-    for (auto& r : query(db, "SELECT * FROM entries WHERE kind = 'broadcast' ORDER BY seq"))
-        by_id[r["announcement_id"]] = r;
-    return by_id;
 }
 
 }  // namespace
@@ -102,6 +82,7 @@ TEST_CASE("the daemon airs on time: file output, two zones, a queue, a skip, a m
     std::filesystem::remove(dir.path() / "gone.wav");  // missing at air time
     REQUIRE(daemon.wait_for_output(
         "played after-missing", std::chrono::duration_cast<std::chrono::milliseconds>(t0 - Clock::now() + 15s)));
+    REQUIRE(daemon.wait_for_output("played long", 5s));
     CHECK(daemon.stop() == 0);
     INFO(daemon.output());
 

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <date/date.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -123,6 +125,29 @@ inline std::vector<Row> query(const std::filesystem::path& db, const std::string
     sqlite3_finalize(st);
     sqlite3_close(h);
     return rows;
+}
+
+using Clock = std::chrono::system_clock;
+
+/// The whole second `s` after the next whole second: an instant to schedule a test firing at.
+inline Clock::time_point whole_second_after(std::chrono::seconds s) {
+    return std::chrono::ceil<std::chrono::seconds>(Clock::now()) + s;
+}
+
+/// `dates:` and `at:` lines making an announcement fire at `t` (a UTC station).
+inline std::string when(Clock::time_point t) {
+    auto secs = std::chrono::floor<std::chrono::seconds>(t);
+    auto day = std::chrono::floor<date::days>(secs);
+    return "    dates: [" + date::format("%F", day) + "]\n    at: [\"" + date::format("%T", secs - day) +
+           "\"]\n";
+}
+
+/// Broadcast outcomes by announcement id (the last one for each).
+inline std::map<std::string, Row> outcomes(const std::filesystem::path& db) {
+    std::map<std::string, Row> by_id;
+    for (auto& r : query(db, "SELECT * FROM entries WHERE kind = 'broadcast' ORDER BY seq"))
+        by_id[r["announcement_id"]] = r;
+    return by_id;
 }
 
 }  // namespace wardcast::test

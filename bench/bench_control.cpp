@@ -1,0 +1,154 @@
+// Control socket throughput: `status` requests per second and their latency, with 1 and with
+// 50 clients at once, each on its own connection asking as fast as it can. Prints figures;
+// never fails on time.
+//
+//   bench_control                      an in-process server with a fake Controller
+//   bench_control --socket PATH        a running wardcastd (its connection limit applies:
+//                                      refused clients retry and are counted as busy)
+//   bench_control --seconds 5 --clients 1,10,50
+
+#include <utility>  // before Asio: asio#944 with GCC 12
+#include <boost/asio/io_context.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ctl/client.hpp"
+#include "daemon/control_server.hpp"
+#include "tests/daemon/fake_controller.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Figures {
+    std::size_t requests = 0;
+    std::size_t busy = 0;      // connections refused (limit reached)
+    std::size_t failures = 0;  // anything else that went wrong
+    std::vector<std::uint32_t> latencies_us;
+};
+
+/// One client: connects, asks `status` until `stop`, reconnects when refused.
+Figures hammer(const std::string& socket, const std::atomic<bool>& stop) {
+    Figures f;
+    f.latencies_us.reserve(1 << 16);
+    while (!stop) {
+        try {
+            wardcast::ctl::Client client({socket});
+            while (!stop) {
+                auto start = Clock::now();
+                auto reply = client.request("status", nlohmann::json::object(), std::chrono::seconds(10));
+                auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+                if (!reply.value("ok", false)) {
+                    bool busy = reply["error"].value("code", std::string()) == "busy";
+                    ++(busy ? f.busy : f.failures);
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                    break;  // refused connections are closed by the server: connect again
+                }
+                ++f.requests;
+                f.latencies_us.push_back(static_cast<std::uint32_t>(us.count()));
+            }
+        } catch (const std::exception&) {
+            ++f.failures;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    return f;
+}
+
+void run(const std::string& socket, std::size_t clients, double seconds) {
+    std::atomic<bool> stop{false};
+    std::vector<Figures> results(clients);
+    std::vector<std::thread> threads;
+    auto start = Clock::now();
+    for (std::size_t i = 0; i < clients; ++i)
+        threads.emplace_back([&, i] { results[i] = hammer(socket, stop); });
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    stop = true;
+    for (auto& t : threads) t.join();
+    double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+
+    Figures all;
+    for (auto& r : results) {
+        all.requests += r.requests;
+        all.busy += r.busy;
+        all.failures += r.failures;
+        all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
+    }
+    std::sort(all.latencies_us.begin(), all.latencies_us.end());
+    auto at = [&](double q) -> unsigned {
+        if (all.latencies_us.empty()) return 0;
+        return all.latencies_us[std::min(all.latencies_us.size() - 1,
+                                         static_cast<std::size_t>(q * all.latencies_us.size()))];
+    };
+    std::printf("%7zu %12.0f %8u %8u %9u %6zu %8zu\n", clients, all.requests / elapsed, at(0.5),
+                at(0.99), all.latencies_us.empty() ? 0u : all.latencies_us.back(), all.busy,
+                all.failures);
+}
+
+std::vector<std::size_t> parse_counts(const char* text) {
+    std::vector<std::size_t> counts;
+    for (const char* p = text; *p;) {
+        char* end = nullptr;
+        auto n = std::strtoul(p, &end, 10);
+        if (end == p) break;
+        if (n > 0) counts.push_back(n);
+        p = *end == ',' ? end + 1 : end;
+    }
+    return counts;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string socket;
+    double seconds = 3;
+    std::vector<std::size_t> counts{1, 50};
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--socket")) socket = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--clients")) counts = parse_counts(argv[i + 1]);
+    }
+    spdlog::set_level(spdlog::level::warn);
+
+    wardcast::test::FakeController controller;
+    boost::asio::io_context io;
+    std::unique_ptr<wardcast::daemon::ControlServer> server;
+    std::thread loop;
+    char dir[] = "/tmp/wardcast-bench-XXXXXX";
+    bool in_process = socket.empty();
+    if (in_process) {
+        if (!::mkdtemp(dir)) return 1;
+        socket = std::string(dir) + "/control.sock";
+        wardcast::daemon::ControlServerOptions options;
+        options.socket_path = socket;
+        options.max_connections = 64;  // room for 50 clients, unlike the daemon's 32
+        server = std::make_unique<wardcast::daemon::ControlServer>(io, controller, options);
+        loop = std::thread([&] { io.run(); });
+    }
+
+    std::printf("status requests over %s (%s), %.0f s per row; latency in µs\n", socket.c_str(),
+                in_process ? "in-process server, fake controller, one event-loop thread"
+                           : "running wardcastd",
+                seconds);
+    std::printf("%7s %12s %8s %8s %9s %6s %8s\n", "clients", "requests/s", "p50", "p99", "max",
+                "busy", "failures");
+    for (auto n : counts) run(socket, n, seconds);
+
+    if (in_process) {
+        io.post([&] { server->stop(); });
+        loop.join();
+        server.reset();
+        ::rmdir(dir);
+    }
+    return 0;
+}

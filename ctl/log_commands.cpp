@@ -1,0 +1,390 @@
+#include "ctl/log_commands.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "ctl/offline_commands.hpp"
+#include "ctl/table.hpp"
+#include "daemon/log_reader.hpp"
+#include "schedules/bundle.hpp"
+#include "schedules/loader.hpp"
+#include "schedules/timefmt.hpp"
+
+namespace wardcast::ctl {
+
+namespace {
+
+using daemon::Instant;
+using daemon::LogEntry;
+using nlohmann::ordered_json;
+
+constexpr std::array<const char*, 7> kStatuses = {"played",    "failed",    "skipped",    "missed",
+                                                  "preempted", "cancelled", "interrupted"};
+
+// Widths come from the first rows, so that a year of entries streams without being held.
+constexpr std::size_t kWidthSample = 1000;
+
+std::string dump(const ordered_json& j) {
+    return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+std::string joined(const std::vector<std::string>& items, const char* separator) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+    return out;
+}
+
+// RFC 4180: quoted only when needed, quotes doubled.
+std::string csv_field(const std::string& text) {
+    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + '"';
+}
+
+constexpr std::array<const char*, 21> kFields = {
+    "seq",         "kind",     "recorded_at", "station",     "announcement_id", "title",
+    "trigger",     "uid",      "user",        "zones",       "scheduled",       "started",
+    "ended",       "lateness_ms", "status",   "error",       "command",         "result",
+    "schedule_sha256", "audio_sha256", "hash"};
+
+/// Writes entries as CSV, JSON lines or a table, one at a time.
+class EntryPrinter {
+  public:
+    EntryPrinter(const LogOptions& options, const date::time_zone& zone, std::ostream& out)
+        : options_(options), zone_(zone), out_(out) {}
+
+    void header() {
+        if (!options_.csv) return;
+        std::string line;
+        for (const char* f : kFields) line += std::string(line.empty() ? "" : ",") + f;
+        out_ << line << "\r\n";
+    }
+
+    void print(const LogEntry& e) {
+        ++count_;
+        ++by_status_[e.kind == "operator" ? "" : e.status];
+        if (options_.json) {
+            print_json(e);
+        } else if (options_.csv) {
+            print_csv(e);
+        } else {
+            add_row(e);
+        }
+    }
+
+    /// Flushes a table shorter than the width sample, and sums up.
+    void finish() {
+        if (options_.json || options_.csv) return;
+        flush_sample();
+        if (count_ == 0) {
+            out_ << "no entries\n";
+            return;
+        }
+        std::string summary;
+        for (const char* status : kStatuses) {
+            if (by_status_.count(status)) summary += ", " + count(by_status_[status], status);
+        }
+        if (by_status_.count("")) summary += ", " + count(by_status_[""], "command", "commands");
+        out_ << count(count_, "entry", "entries") << ":" << summary.substr(1) << '\n';
+    }
+
+  private:
+    std::string instant(const std::optional<Instant>& i) const {
+        return i ? schedules::format_instant(*i, zone_) : "";
+    }
+    static std::string count(std::size_t n, const char* one, const char* many = nullptr) {
+        return std::to_string(n) + " " + (n == 1 || !many ? one : many);
+    }
+
+    // Written by hand in kFields' order: a month of a district is tens of thousands of lines,
+    // and building a json value for each costs more than reading them.
+    void print_json(const LogEntry& e) {
+        line_.clear();
+        auto key = [&](const char* name) {
+            line_ += line_.empty() ? "{\"" : ",\"";
+            line_ += name;
+            line_ += "\":";
+        };
+        auto text = [&](const char* name, const std::string& value) {
+            key(name);
+            daemon::append_json_string(line_, value);
+        };
+        auto number = [&](const char* name, const std::optional<std::int64_t>& value) {
+            key(name);
+            line_ += value ? std::to_string(*value) : "null";
+        };
+        auto when = [&](const char* name, const std::optional<Instant>& value) {
+            key(name);
+            line_ += value ? '"' + instant(value) + '"' : "null";
+        };
+        auto list = [&](const char* name, const std::vector<std::string>& items) {
+            key(name);
+            line_ += '[';
+            for (const auto& item : items) {
+                if (&item != &items.front()) line_ += ',';
+                daemon::append_json_string(line_, item);
+            }
+            line_ += ']';
+        };
+        number("seq", e.seq), text("kind", e.kind), when("recorded_at", e.recorded_at);
+        text("station", e.station), text("announcement_id", e.announcement_id);
+        text("title", e.title), text("trigger", e.trigger), number("uid", e.uid);
+        text("user", e.user), list("zones", e.zones), when("scheduled", e.scheduled);
+        when("started", e.started), when("ended", e.ended);
+        number("lateness_ms", e.lateness_ms), text("status", e.status), text("error", e.error);
+        text("command", e.command), text("result", e.result);
+        text("schedule_sha256", e.schedule_sha256), list("audio_sha256", e.audio_sha256);
+        text("hash", e.hash);
+        line_ += "}\n";
+        out_ << line_;
+    }
+
+    void print_csv(const LogEntry& e) {
+        auto opt = [](const std::optional<std::int64_t>& v) {
+            return v ? std::to_string(*v) : std::string();
+        };
+        const std::array<std::string, kFields.size()> cells = {
+            std::to_string(e.seq), e.kind, instant(e.recorded_at), e.station, e.announcement_id,
+            e.title, e.trigger, opt(e.uid), e.user, joined(e.zones, ";"), instant(e.scheduled),
+            instant(e.started), instant(e.ended), opt(e.lateness_ms), e.status, e.error,
+            e.command, e.result, e.schedule_sha256, joined(e.audio_sha256, ";"), e.hash};
+        line_.clear();
+        for (const auto& cell : cells) {
+            if (&cell != &cells.front()) line_ += ',';
+            line_ += csv_field(cell);
+        }
+        out_ << line_ << "\r\n";
+    }
+
+    // Local "YYYY-MM-DD HH:MM:SS", or only the time when on the date `same_day_as` shows.
+    std::string local(const std::optional<Instant>& i, const std::string& same_day_as) const {
+        if (!i) return "-";
+        std::string text = schedules::format_local(*i, zone_);
+        return same_day_as.compare(0, 10, text, 0, 10) == 0 ? text.substr(11) : text;
+    }
+
+    void add_row(const LogEntry& e) {
+        const bool command = e.kind == "operator";
+        std::string scheduled = e.scheduled ? local(e.scheduled, "") : "-";
+        std::string who = !e.user.empty() ? e.user : e.uid ? "uid " + std::to_string(*e.uid) : "";
+        std::string note = command ? e.command + " → " + (e.result.empty() ? "?" : e.result)
+                                   : e.error;
+        // A command has no start: when it was recorded stands there instead.
+        const std::string started = local(command ? e.recorded_at : e.started, "");
+        std::vector<std::string> cells = {
+            std::to_string(e.seq),
+            scheduled,
+            command ? started : local(e.started, scheduled),
+            local(e.ended, started),
+            e.lateness_ms ? std::to_string(*e.lateness_ms) : "-",
+            truncate(e.announcement_id.empty() ? e.title : e.announcement_id, 32),
+            e.trigger.empty() ? "-" : e.trigger,
+            truncate(joined(e.zones, ","), 30),
+            command ? "-" : e.status,
+            truncate(who, 16),
+            note};
+        if (sample_.size() < kWidthSample && widths_.empty()) {
+            sample_.push_back(std::move(cells));
+            if (sample_.size() == kWidthSample) flush_sample();
+        } else {
+            out_ << Table::line(cells, widths_);
+        }
+    }
+
+    void flush_sample() {
+        if (!widths_.empty()) return;
+        const std::vector<std::string> headers = {"SEQ",  "SCHEDULED", "STARTED", "ENDED",
+                                                  "LATE (ms)", "ANNOUNCEMENT", "TRIGGER",
+                                                  "ZONES", "STATUS", "WHO", "NOTE"};
+        widths_.resize(headers.size());
+        for (std::size_t c = 0; c < headers.size(); ++c) widths_[c] = display_width(headers[c]);
+        for (const auto& row : sample_) {
+            for (std::size_t c = 0; c < row.size(); ++c) {
+                widths_[c] = std::max(widths_[c], display_width(row[c]));
+            }
+        }
+        if (sample_.empty()) return;
+        out_ << Table::line(headers, widths_);
+        for (const auto& row : sample_) out_ << Table::line(row, widths_);
+        sample_.clear();
+    }
+
+    const LogOptions& options_;
+    const date::time_zone& zone_;
+    std::ostream& out_;
+    std::string line_;
+    std::vector<std::vector<std::string>> sample_;
+    std::vector<std::size_t> widths_;
+    std::size_t count_ = 0;
+    std::map<std::string, std::size_t> by_status_;  // "" counts operator commands
+};
+
+const date::time_zone* zone_named(const std::string& name) {
+    try {
+        return date::locate_zone(name);
+    } catch (const std::exception&) {
+        return nullptr;
+    }
+}
+
+}  // namespace
+
+StationInfo station_of(daemon::LogReader& reader) {
+    StationInfo station;
+    const auto versions = reader.schedule_versions();
+    if (!versions.empty()) {
+        const auto files = schedules::unbundle(versions.back().text, "schedule.yaml");
+        try {
+            const YAML::Node root = YAML::Load(files.empty() ? "" : files.front().second);
+            const YAML::Node s = root.IsMap() ? root["station"] : YAML::Node();
+            if (s.IsMap() && s["name"].IsScalar()) station.name = s["name"].as<std::string>();
+            if (s.IsMap() && s["timezone"].IsScalar()) {
+                station.zone = zone_named(s["timezone"].as<std::string>());
+            }
+        } catch (const YAML::Exception&) {
+            // A stored text that no longer parses names no zone; the system's is used.
+        }
+    }
+    if (!station.zone) station.zone = zone_named(schedules::system_timezone_name());
+    if (!station.zone) station.zone = date::locate_zone("UTC");
+    return station;
+}
+
+int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
+    if (options.status && std::find(kStatuses.begin(), kStatuses.end(), *options.status) ==
+                              kStatuses.end()) {
+        std::string list;
+        for (const char* s : kStatuses) list += std::string(list.empty() ? "" : ", ") + s;
+        err << "wardcastctl log: --status '" << *options.status << "' is not one of " << list
+            << '\n';
+        return exit_usage;
+    }
+    std::optional<daemon::LogReader> reader;
+    try {
+        reader.emplace(options.db);
+    } catch (const std::exception& e) {
+        err << "wardcastctl log: " << e.what() << '\n';
+        return exit_failed;
+    }
+    const StationInfo station = station_of(*reader);
+    const date::time_zone& zone = *station.zone;
+
+    daemon::LogFilter filter;
+    filter.announcement = options.announcement;
+    filter.status = options.status;
+    for (auto [text, flag, bound] : {std::tuple(&options.from, "--from", &filter.from),
+                                     std::tuple(&options.to, "--to", &filter.to)}) {
+        if (!*text) continue;
+        *bound = schedules::parse_date_or_instant(**text, zone);
+        if (!*bound) {
+            err << "wardcastctl log: " << flag << " '" << **text
+                << "' is not a DATE (2026-12-01) or an INSTANT (2026-12-01T06:00:00+07:00)\n";
+            return exit_usage;
+        }
+    }
+    if (filter.from && filter.to && *filter.to <= *filter.from) {
+        err << "wardcastctl log: --to " << schedules::format_instant(*filter.to, zone)
+            << " is not after --from " << schedules::format_instant(*filter.from, zone) << '\n';
+        return exit_usage;
+    }
+
+    if (!options.csv && !options.json) {
+        std::string span;
+        if (filter.from) span += " from " + schedules::format_local(*filter.from, zone).substr(0, 16);
+        if (filter.to) span += " to " + schedules::format_local(*filter.to, zone).substr(0, 16);
+        out << station.name << (station.name.empty() ? "" : " — ") << options.db << span << " ("
+            << zone.name() << ")\n";
+    }
+    EntryPrinter printer(options, zone, out);
+    printer.header();
+    try {
+        reader->each(filter, [&](const LogEntry& e) { printer.print(e); });
+    } catch (const std::exception& e) {
+        out.flush();
+        err << "wardcastctl log: " << e.what() << '\n';
+        return exit_failed;
+    }
+    printer.finish();
+    return exit_ok;
+}
+
+int run_verify(const VerifyOptions& options, std::ostream& out, std::ostream& err) {
+    daemon::VerifyResult result;
+    const date::time_zone* zone = nullptr;
+    try {
+        daemon::LogReader reader(options.db);
+        zone = station_of(reader).zone;
+        result = reader.verify();
+    } catch (const std::exception& e) {
+        err << "wardcastctl verify: " << e.what() << '\n';
+        return exit_failed;
+    }
+    if (options.json) {
+        auto opt = [](bool present, auto value) {
+            return present ? ordered_json(value) : ordered_json(nullptr);
+        };
+        const bool any = result.entries > 0;
+        out << dump({{"file", options.db},
+                     {"intact", result.intact},
+                     {"entries", result.entries},
+                     {"last_seq", opt(any, result.last_seq)},
+                     {"last_recorded_at",
+                      opt(any, schedules::format_instant(result.last_recorded_at, *zone))},
+                     {"last_hash", opt(any, result.last_hash)},
+                     {"bad_seq", opt(result.bad_seq.has_value(), result.bad_seq.value_or(0))},
+                     {"problem", opt(!result.intact, result.problem)}})
+            << '\n';
+        return result.intact ? exit_ok : exit_failed;
+    }
+    if (!result.intact) {
+        err << options.db << ": broken: " << result.problem << '\n';
+        return exit_failed;
+    }
+    if (result.entries == 0) {
+        out << options.db << ": intact: no entries yet\n";
+        return exit_ok;
+    }
+    out << options.db << ": intact: " << result.entries
+        << (result.entries == 1 ? " entry" : " entries") << ", last #" << result.last_seq
+        << " recorded " << schedules::format_instant(result.last_recorded_at, *zone) << ", hash "
+        << result.last_hash << '\n';
+    return exit_ok;
+}
+
+CLI::App* add_log_command(CLI::App& app, LogOptions& o) {
+    auto* cmd = app.add_subcommand(
+        "log", "Show broadcasts and operator commands from the log file (read-only)");
+    cmd->add_option("--db", o.db, "the broadcast log")->envname("WARDCAST_DB")->capture_default_str();
+    cmd->add_option("--from", o.from,
+                    "from, inclusive: DATE (local midnight) or INSTANT (scheduled, or recorded "
+                    "when there is no schedule)");
+    cmd->add_option("--to", o.to, "to, exclusive: DATE or INSTANT");
+    cmd->add_option("--announcement", o.announcement, "only this announcement id");
+    cmd->add_option("--status", o.status,
+                    "only this status: played, failed, skipped, missed, preempted, cancelled, "
+                    "interrupted");
+    auto* csv = cmd->add_flag("--csv", o.csv, "CSV (RFC 4180, UTF-8) with a header row");
+    cmd->add_flag("--json", o.json, "one JSON object a line")->excludes(csv);
+    return cmd;
+}
+
+CLI::App* add_verify_command(CLI::App& app, VerifyOptions& o) {
+    auto* cmd = app.add_subcommand(
+        "verify", "Check the log's hash chain: exit 1 naming the first changed, removed or "
+                  "inserted entry");
+    cmd->add_option("--db", o.db, "the broadcast log")->envname("WARDCAST_DB")->capture_default_str();
+    cmd->add_flag("--json", o.json, "one JSON object");
+    return cmd;
+}
+
+}  // namespace wardcast::ctl

@@ -1,0 +1,251 @@
+#include "ctl/online_commands.hpp"
+
+#include <date/date.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+
+#include "common/protocol.hpp"
+#include "ctl/client.hpp"
+#include "ctl/offline_commands.hpp"
+#include "ctl/online_output.hpp"
+#include "schedules/duration.hpp"
+
+namespace wardcast::ctl {
+
+namespace cmd = protocol::cmd;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* exit_codes =
+    "Exit status: 0 done; 1 refused or failed; 2 usage error; 3 wardcastd cannot be reached.";
+
+/// Adds one subcommand with the options every online command has. `check` runs after
+/// parsing; it throws CLI::ValidationError for a usage error.
+CLI::App* add(CLI::App& app, OnlineOptions& o, const char* name, const char* help,
+              std::function<void()> check = {}) {
+    auto* sub = app.add_subcommand(name, help);
+    sub->add_option("--socket", o.socket,
+                    "wardcastd's control socket (default: /run/wardcast/control.sock, or for a "
+                    "user $XDG_RUNTIME_DIR/wardcast/control.sock first)")
+        ->envname("WARDCAST_SOCKET");
+    sub->add_flag("--json", o.json, "one JSON object a line, for scripts");
+    sub->footer(exit_codes);
+    sub->callback([&o, name, check = std::move(check)] {
+        if (check) check();
+        o.command = name;
+    });
+    return sub;
+}
+
+/// "0.8", "1", "80%" → 0.0 .. 1.0.
+std::optional<double> parse_level(const std::string& text) {
+    bool percent = !text.empty() && text.back() == '%';
+    std::string number = percent ? text.substr(0, text.size() - 1) : text;
+    try {
+        std::size_t used = 0;
+        double value = std::stod(number, &used);
+        if (used != number.size() || number.empty()) return std::nullopt;
+        if (percent) value /= 100.0;
+        if (!(value >= 0.0 && value <= 1.0)) return std::nullopt;
+        return value;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::string percent(double level) { return std::to_string(std::lround(level * 100)) + "%"; }
+
+json arguments(const OnlineOptions& o) {
+    json args = json::object();
+    if (o.command == cmd::next) {
+        args["n"] = o.count;
+    } else if (o.command == cmd::play) {
+        args["id"] = o.id;
+        if (o.zone) args["zone"] = *o.zone;
+    } else if (o.command == cmd::announce) {
+        if (o.tts) args["tts"] = *o.tts;
+        if (!o.file.empty()) args["file"] = std::filesystem::absolute(o.file).string();
+        if (o.voice) args["voice"] = *o.voice;
+        if (o.priority) args["priority"] = *o.priority;
+        if (!o.zones.empty()) args["zones"] = o.zones;
+    } else if (o.command == cmd::pause) {
+        if (o.until) args["until"] = *o.until;
+        if (o.pause_for) {
+            auto d = schedules::parse_duration(*o.pause_for).value_or(schedules::Duration(0));
+            auto until = date::floor<std::chrono::seconds>(std::chrono::system_clock::now() + d);
+            args["until"] = date::format("%FT%TZ", until);
+        }
+    } else if (o.command == cmd::volume) {
+        if (o.zone) args["zone"] = *o.zone;
+        args["level"] = o.level;
+    }
+    return args;
+}
+
+/// The daemon said no: its reason (and reload's error lines) on `err`.
+int refused(const OnlineOptions& o, const json& reply, std::ostream& out, std::ostream& err) {
+    json error = reply.value("error", json::object());
+    if (o.json) out << protocol::frame({{"error", error}}) << std::flush;
+    for (const auto& line : error.value("errors", json::array()))
+        if (line.is_string()) err << line.get<std::string>() << '\n';
+    std::string message = error.value("message", std::string("the request failed"));
+    if (message.rfind(o.command + ":", 0) != 0) message = o.command + ": " + message;
+    err << "wardcastctl: " << message << '\n';
+    return exit_failed;
+}
+
+void print_result(const OnlineOptions& o, const json& r, std::ostream& out) {
+    if (o.command == cmd::status) {
+        print_status(r, out);
+    } else if (o.command == cmd::next) {
+        print_next(r, out);
+    } else if (o.command == cmd::play) {
+        out << "playing " << o.id << " now"
+            << (o.zone ? " on zone " + *o.zone : std::string(" on its zones")) << '\n';
+    } else if (o.command == cmd::announce) {
+        std::string zones;
+        for (const auto& z : o.zones) zones += (zones.empty() ? "" : ", ") + z;
+        std::string priority = r.value("priority", std::string("normal"));
+        out << "announcing on " << (zones.empty() ? "every zone" : zones);
+        if (priority == "emergency")
+            out << " — emergency: interrupts what is on air";
+        else if (priority != "normal")
+            out << " (priority " << priority << ")";
+        out << '\n';
+    } else if (o.command == cmd::stop) {
+        std::string ids;
+        for (const auto& id : r.value("stopped", json::array()))
+            if (id.is_string()) ids += (ids.empty() ? "" : ", ") + id.get<std::string>();
+        out << (ids.empty() ? "nothing was on air" : "stopped: " + ids + " (logged cancelled)")
+            << '\n';
+    } else if (o.command == cmd::pause) {
+        auto until = r.value("until", json());
+        if (until.is_string())
+            out << "scheduled broadcasts paused until "
+                << StationTime(r.value("timezone", std::string())).when(until) << '\n';
+        else
+            out << "scheduled broadcasts paused until you resume (wardcastctl resume)\n";
+    } else if (o.command == cmd::resume) {
+        out << "scheduled broadcasts resumed\n";
+    } else if (o.command == cmd::reload) {
+        print_reload(r, out);
+    } else if (o.command == cmd::volume) {
+        out << "volume of " << (o.zone ? "zone " + *o.zone : std::string("every zone"))
+            << " set to " << percent(o.level) << '\n';
+    }
+}
+
+int run_watch(Client& client, const OnlineOptions& o, std::ostream& out, std::ostream& err) {
+    StationTime time("");
+    if (!o.json) {
+        json status = client.request(cmd::status);
+        if (status.value("ok", false))
+            time = StationTime(status["result"].value("timezone", std::string()));
+    }
+    json reply = client.request(cmd::watch);
+    if (!reply.value("ok", false)) return refused(o, reply, out, err);
+    if (!o.json) err << "watching wardcastd at " << client.path() << " — Ctrl-C to stop\n";
+    client.read_messages([&](const json& message) {
+        if (!message.contains("event")) return true;
+        if (o.json)
+            out << protocol::frame(message);
+        else
+            print_event(message, time, out);
+        out.flush();
+        return true;
+    });
+    err << "wardcastctl: wardcastd closed the connection (stopped or restarting?)\n";
+    return exit_unreachable;
+}
+
+}  // namespace
+
+void add_online_commands(CLI::App& app, OnlineOptions& o) {
+    add(app, o, cmd::status,
+        "Show what is on air (with position), the next firing, pause, schedule and uptime");
+
+    add(app, o, cmd::next, "List the next firings")
+        ->add_option("N", o.count, "how many (default 10)")
+        ->check(CLI::Range(1, 1000));
+
+    auto* play = add(app, o, cmd::play, "Air an announcement from the schedule now");
+    play->add_option("ID", o.id, "the announcement's id")->required();
+    play->add_option("--zone", o.zone, "only this zone (default: the announcement's zones)");
+
+    auto* announce = add(app, o, cmd::announce,
+                         "Air an ad-hoc message: an audio FILE or --tts TEXT; "
+                         "--priority emergency interrupts what is on air",
+                         [&o] {
+                             if (o.file.empty() == !o.tts)
+                                 throw CLI::ValidationError(
+                                     "announce", "give an audio FILE or --tts TEXT (one of them)");
+                         });
+    announce->add_option("FILE", o.file, "an audio file wardcastd can read");
+    announce->add_option("--tts", o.tts, "text to speak instead of a file");
+    announce->add_option("--voice", o.voice, "text-to-speech voice (default vi)");
+    announce->add_option("--priority", o.priority, "low, normal (default), high or emergency")
+        ->check(CLI::IsMember({"low", "normal", "high", "emergency"}));
+    announce->add_option("--zone", o.zones, "a zone to air on; repeat for more (default: every zone)");
+
+    auto* pause = add(app, o, cmd::pause, "Hold scheduled broadcasts (they are skipped)", [&o] {
+        if (o.pause_for && !schedules::parse_duration(*o.pause_for))
+            throw CLI::ValidationError("--for", "'" + *o.pause_for +
+                                                    "' is not a duration such as 90m or 1h30m");
+    });
+    auto* until = pause->add_option(
+        "--until", o.until,
+        "until this instant: 2026-12-07T12:00, with an offset or in the station's time; "
+        "or a date (its midnight)");
+    pause->add_option("--for", o.pause_for, "for this long: 90m, 2h, 1h30m")->excludes(until);
+
+    add(app, o, cmd::resume, "End a pause: scheduled broadcasts air again");
+    add(app, o, cmd::stop, "End what is on air now (logged cancelled)");
+    add(app, o, cmd::reload,
+        "Read the schedule file again; when it is invalid, print its errors and keep the old one");
+
+    auto* volume = add(app, o, cmd::volume, "Set the volume of one zone, or of every zone", [&o] {
+        const auto& level = o.volume_args.back();
+        auto parsed = parse_level(level);
+        if (!parsed)
+            throw CLI::ValidationError("LEVEL", "'" + level +
+                                                    "' is not a level: 0.0 to 1.0, or 0% to 100%");
+        o.level = *parsed;
+        if (o.volume_args.size() == 2) o.zone = o.volume_args.front();
+    });
+    volume->add_option("[ZONE] LEVEL", o.volume_args, "a zone (default: every zone), then 0.8 or 80%")
+        ->expected(1, 2)
+        ->required();
+
+    add(app, o, cmd::watch, "Print broadcasts and operator commands as they happen, until Ctrl-C");
+}
+
+int run_online(const OnlineOptions& o, std::ostream& out, std::ostream& err) {
+    if (o.command == cmd::announce && !o.file.empty() && !std::filesystem::exists(o.file)) {
+        err << "wardcastctl: announce: no such file " << o.file << '\n';
+        return exit_failed;
+    }
+    auto paths = o.socket.empty() ? protocol::client_socket_candidates()
+                                  : std::vector<std::string>{o.socket};
+    try {
+        Client client(paths);
+        if (o.command == cmd::watch) return run_watch(client, o, out, err);
+        // Reloading probes every audio file of the schedule: allow it time.
+        auto timeout = o.command == cmd::reload ? std::chrono::seconds(300) : std::chrono::seconds(30);
+        json reply = client.request(o.command, arguments(o), timeout);
+        if (!reply.value("ok", false)) return refused(o, reply, out, err);
+        const json& result = reply["result"];
+        if (o.json)
+            out << protocol::frame(result);
+        else
+            print_result(o, result, out);
+        return exit_ok;
+    } catch (const Unreachable& e) {
+        err << "wardcastctl: " << e.what() << '\n';
+        return exit_unreachable;
+    }
+}
+
+}  // namespace wardcast::ctl

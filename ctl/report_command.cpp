@@ -1,0 +1,229 @@
+#include "ctl/report_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <regex>
+#include <unordered_map>
+
+#include "ctl/report_printer.hpp"
+#include "ctl/schedule_history.hpp"
+#include "daemon/log_reader.hpp"
+#include "schedules/engine.hpp"
+#include "schedules/timefmt.hpp"
+
+namespace wardcast::ctl {
+
+namespace sch = wardcast::schedules;
+
+namespace {
+
+std::optional<ReportSpan> parse_span(const ReportOptions& o, const date::time_zone& zone,
+                                     std::string& why) {
+    if (o.month) {
+        static const std::regex form(R"((\d{4})-(\d{2}))");
+        std::smatch m;
+        unsigned month = 0;
+        if (std::regex_match(*o.month, m, form)) month = static_cast<unsigned>(std::stoi(m[2]));
+        if (month < 1 || month > 12) {
+            why = "--month '" + *o.month + "' is not a month YYYY-MM (2026-12)";
+            return std::nullopt;
+        }
+        const date::year_month first{date::year{std::stoi(m[1])}, date::month{month}};
+        return ReportSpan{
+            sch::local_to_instant(zone, date::local_days{first / 1}, {}),
+            sch::local_to_instant(zone, date::local_days{(first + date::months{1}) / 1}, {})};
+    }
+    auto parse = [&](const std::string& text, const char* flag) {
+        auto i = sch::parse_date_or_instant(text, zone);
+        if (!i && why.empty())
+            why = std::string(flag) + " '" + text +
+                  "' is not a DATE (2026-12-01) or an INSTANT (2026-12-01T06:00:00+07:00)";
+        return i;
+    };
+    auto from = parse(*o.from, "--from");
+    auto to = parse(*o.to, "--to");
+    if (!from || !to) return std::nullopt;
+    if (*to <= *from) {
+        why = "--to '" + *o.to + "' is not after --from '" + *o.from + "'";
+        return std::nullopt;
+    }
+    return ReportSpan{*from, *to};
+}
+
+/// Why the options cannot make a report, or "" when they can.
+std::string usage_problem(const ReportOptions& o) {
+    if (o.csv && o.json) return "--csv and --json cannot be used together";
+    if (o.month && (o.from || o.to)) return "give either --month or --from and --to, not both";
+    if (!o.month && !(o.from && o.to))
+        return "give the span: --month YYYY-MM, or --from DATE|INSTANT and --to DATE|INSTANT";
+    std::string why;
+    parse_span(o, *date::locate_zone("UTC"), why);  // the form does not depend on the zone
+    return why;
+}
+
+bool on_request(const std::string& trigger) {
+    return trigger == "operator" || trigger == "emergency";
+}
+
+void count(ReportTally& t, const daemon::LogEntry& e) {
+    if (e.status == "played") {
+        ++t.aired;
+        if (e.started && e.ended && *e.ended > *e.started) t.airtime += *e.ended - *e.started;
+        std::int64_t late = 0;
+        if (e.lateness_ms)
+            late = *e.lateness_ms;
+        else if (e.started && e.scheduled)
+            late = (*e.started - *e.scheduled).count();
+        t.late_sum += late;
+        t.worst_late = std::max(t.worst_late.value_or(late), late);
+    } else if (e.status == "failed") {
+        ++t.failed;
+    } else if (e.status == "skipped") {
+        ++t.skipped;
+    } else if (e.status == "missed") {
+        ++t.missed;
+    } else {
+        ++t.other;  // preempted, cancelled, interrupted
+    }
+}
+
+/// Gathers a report: plan from `history`, outcomes streamed from `reader` over the span only.
+class Gatherer {
+  public:
+    explicit Gatherer(Report& report) : r_(report) {}
+
+    void plan(const InForce& in_force) {
+        if (!in_force.version->schedule) return;
+        for (const auto& f :
+             sch::firings_between(*in_force.version->schedule, in_force.from, in_force.to)) {
+            const auto i = row_for(f.announcement->id, f.announcement->title, true);
+            if (plans_[i].emplace(f.scheduled.time_since_epoch().count(), false).second)
+                ++r_.rows[i].tally.planned;
+        }
+    }
+
+    void outcome(const daemon::LogEntry& e) {
+        if (on_request(e.trigger)) {
+            auto& asked = r_.on_request;
+            auto it = std::find_if(asked.begin(), asked.end(), [&](const OnRequestRow& o) {
+                return o.trigger == e.trigger && o.id == e.announcement_id && o.title == e.title;
+            });
+            if (it == asked.end())
+                it = asked.insert(asked.end(), {e.trigger, e.announcement_id, e.title, {}});
+            count(it->tally, e);
+            return;
+        }
+        const auto i = row_for(e.announcement_id, e.title, false);
+        auto& row = r_.rows[i];
+        count(row.tally, e);
+        auto& plan = plans_[i];
+        auto firing = e.scheduled ? plan.find(e.scheduled->time_since_epoch().count()) : plan.end();
+        if (firing == plan.end() || firing->second) {
+            ++row.tally.off_plan;
+            return;
+        }
+        firing->second = true;
+        if (e.status == "played") ++row.tally.aired_on_plan;
+    }
+
+    void finish() {
+        for (std::size_t i = 0; i < r_.rows.size(); ++i) {
+            auto& t = r_.rows[i].tally;
+            for (const auto& [scheduled, recorded] : plans_[i]) t.unaccounted += !recorded;
+            r_.total.add(t);
+        }
+    }
+
+  private:
+    /// The row of announcement `id`, made when new; a plan's title wins over a log entry's.
+    std::size_t row_for(const std::string& id, const std::string& title, bool planned) {
+        auto [it, fresh] = index_.try_emplace(id, r_.rows.size());
+        if (fresh) {
+            r_.rows.push_back({id, title, {}});
+            plans_.emplace_back();
+        } else if (planned) {
+            r_.rows[it->second].title = title;  // the latest version's
+        }
+        return it->second;
+    }
+
+    Report& r_;
+    std::unordered_map<std::string, std::size_t> index_;  // announcement id -> row
+    // By row: each planned firing (scheduled, ms since the epoch) -> an outcome was recorded.
+    std::vector<std::unordered_map<std::int64_t, bool>> plans_;
+};
+
+}  // namespace
+
+int run_report(const ReportOptions& options, std::ostream& out, std::ostream& err) {
+    if (auto why = usage_problem(options); !why.empty()) {
+        err << "wardcastctl report: " << why << '\n';
+        return exit_usage;
+    }
+    try {
+        daemon::LogReader reader(options.db);
+        ScheduleHistory history(reader, sch::system_timezone_name());
+
+        Report report;
+        report.db = options.db;
+        const date::time_zone* zone = date::locate_zone(sch::system_timezone_name());
+        auto zone_of = [](const StoredSchedule& v) {
+            return v.schedule ? v.schedule->timezone : nullptr;
+        };
+        if (auto z = zone_of(history.latest())) zone = z;
+        std::string why;
+        auto span = parse_span(options, *zone, why);
+        // The station's zone is the one in force when the span starts.
+        if (const auto* z = span ? zone_of(history.at(span->from)) : nullptr; z && z != zone) {
+            zone = z;
+            span = parse_span(options, *zone, why);
+        }
+        if (!span) {
+            err << "wardcastctl report: " << why << '\n';
+            return exit_usage;
+        }
+        report.zone = zone;
+        report.span = *span;
+        const auto& first = history.at(span->from);
+        const auto& named = first.schedule ? first : history.latest();
+        if (named.schedule) report.station = named.schedule->station_name;
+
+        Gatherer gather(report);
+        report.versions = history.over(span->from, span->to);
+        for (const auto& in_force : report.versions) gather.plan(in_force);
+
+        daemon::LogFilter filter;
+        filter.from = span->from;
+        filter.to = span->to;
+        filter.kinds = {"broadcast"};
+        reader.each(filter, [&](const daemon::LogEntry& e) { gather.outcome(e); });
+        gather.finish();
+
+        if (options.csv)
+            print_report_csv(report, out);
+        else if (options.json)
+            print_report_json(report, out);
+        else
+            print_report_table(report, out);
+        return exit_ok;
+    } catch (const std::exception& e) {
+        err << "wardcastctl report: " << e.what() << '\n';
+        return exit_failed;
+    }
+}
+
+CLI::App* add_report_command(CLI::App& app, ReportOptions& options) {
+    auto* cmd = app.add_subcommand(
+        "report", "Planned against aired, per announcement, from the broadcast log (read-only)");
+    cmd->add_option("--db", options.db, "the broadcast log")
+        ->envname("WARDCAST_DB")
+        ->capture_default_str();
+    cmd->add_option("--month", options.month, "a local month, YYYY-MM");
+    cmd->add_option("--from", options.from, "start, inclusive: DATE (local midnight) or INSTANT");
+    cmd->add_option("--to", options.to, "end, exclusive: DATE or INSTANT");
+    cmd->add_flag("--csv", options.csv, "RFC 4180 CSV with a header row");
+    cmd->add_flag("--json", options.json, "one JSON object a line, the total last");
+    return cmd;
+}
+
+}  // namespace wardcast::ctl

@@ -1,0 +1,216 @@
+#include "ctl/report_printer.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "ctl/table.hpp"
+#include "schedules/timefmt.hpp"
+
+namespace wardcast::ctl {
+
+namespace sch = wardcast::schedules;
+using Json = nlohmann::ordered_json;  // keys in the documented order
+
+void ReportTally::add(const ReportTally& t) {
+    planned += t.planned;
+    aired += t.aired;
+    failed += t.failed;
+    skipped += t.skipped;
+    missed += t.missed;
+    other += t.other;
+    unaccounted += t.unaccounted;
+    aired_on_plan += t.aired_on_plan;
+    off_plan += t.off_plan;
+    airtime += t.airtime;
+    late_sum += t.late_sum;
+    if (t.worst_late) worst_late = std::max(worst_late.value_or(*t.worst_late), *t.worst_late);
+}
+
+std::optional<double> ReportTally::compliance() const {
+    if (planned == 0) return std::nullopt;
+    // Rounded down, so that 100.0 means every planned firing aired.
+    return static_cast<double>(aired_on_plan * 1000 / planned) / 10.0;
+}
+
+std::optional<std::int64_t> ReportTally::mean_late() const {
+    if (aired == 0) return std::nullopt;
+    return std::llround(static_cast<double>(late_sum) / static_cast<double>(aired));
+}
+
+namespace {
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+/// HH:MM:SS, rounded down to the second; hours may pass 24.
+std::string hh_mm_ss(std::chrono::milliseconds ms) {
+    const long long s = std::chrono::floor<std::chrono::seconds>(ms).count();
+    char text[32];
+    std::snprintf(text, sizeof text, "%02lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    return text;
+}
+
+std::string percent(double p) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%.1f", p);
+    return text;
+}
+
+/// Local "YYYY-MM-DD HH:MM", with ":SS" when the seconds are not zero.
+std::string local(sch::Instant i, const date::time_zone& zone) {
+    std::string text = sch::format_local(i, zone);
+    return text.compare(16, 3, ":00") == 0 ? text.substr(0, 16) : text;
+}
+
+std::string short_sha(const std::string& sha) { return sha.substr(0, 12); }
+
+/// The figures of one line; planned-side fields are null for broadcasts on request.
+Json line_json(const std::string& id, const std::string& title, const std::string& trigger,
+               const ReportTally& t, bool planned) {
+    auto opt = [](const auto& v) { return v ? Json(*v) : Json(nullptr); };
+    auto when_planned = [&](std::int64_t v) { return planned ? Json(v) : Json(nullptr); };
+    return Json{{"announcement", id},
+                {"title", title},
+                {"trigger", trigger},
+                {"planned", when_planned(t.planned)},
+                {"aired", t.aired},
+                {"failed", t.failed},
+                {"skipped", t.skipped},
+                {"missed", t.missed},
+                {"other", t.other},
+                {"unaccounted", when_planned(t.unaccounted)},
+                {"off_plan", when_planned(t.off_plan)},
+                {"compliance", planned ? opt(t.compliance()) : Json(nullptr)},
+                {"airtime", hh_mm_ss(t.airtime)},
+                {"airtime_ms", t.airtime.count()},
+                {"mean_lateness_ms", opt(t.mean_late())},
+                {"worst_lateness_ms", opt(t.worst_late)}};
+}
+
+/// Every line of the CSV and JSON forms, TOTAL last.
+std::vector<Json> lines(const Report& r) {
+    std::vector<Json> out;
+    for (const auto& row : r.rows)
+        out.push_back(line_json(row.id, row.title, "schedule", row.tally, true));
+    for (const auto& o : r.on_request)
+        out.push_back(line_json(o.id, o.title, o.trigger, o.tally, false));
+    out.push_back(line_json("TOTAL", "", "schedule", r.total, true));
+    return out;
+}
+
+std::string csv_field(const Json& v) {
+    std::string text = v.is_null() ? "" : v.is_string() ? v.get<std::string>() : dump(v);
+    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + '"';
+}
+
+}  // namespace
+
+void print_report_csv(const Report& report, std::ostream& out) {
+    const auto all = lines(report);
+    std::string line;
+    for (const auto& [key, value] : all.front().items()) line += (line.empty() ? "" : ",") + key;
+    out << line << "\r\n";
+    for (const auto& j : all) {
+        line.clear();
+        bool first = true;
+        for (const auto& [key, value] : j.items()) {
+            line += (first ? "" : ",") + csv_field(value);
+            first = false;
+        }
+        out << line << "\r\n";
+    }
+}
+
+void print_report_json(const Report& report, std::ostream& out) {
+    auto all = lines(report);
+    Json total = std::move(all.back());
+    all.pop_back();
+    for (const auto& j : all) out << dump(j) << '\n';
+
+    ReportTally asked;
+    for (const auto& o : report.on_request) asked.add(o.tally);
+    for (const char* key : {"announcement", "title", "trigger"}) total.erase(key);
+    total["on_request"] = Json{{"broadcasts", asked.outcomes()},
+                               {"aired", asked.aired},
+                               {"airtime", hh_mm_ss(asked.airtime)},
+                               {"airtime_ms", asked.airtime.count()}};
+    const auto& zone = *report.zone;
+    Json schedules = Json::array();
+    for (const auto& v : report.versions)
+        schedules.push_back(
+            {{"sha256", v.version->sha256},
+             {"from", sch::format_instant(v.from, zone)},
+             {"to", sch::format_instant(v.to, zone)},
+             {"problem", v.version->schedule ? Json(nullptr) : Json(v.version->problem)}});
+    out << dump({{"total", total},
+                 {"station", report.station},
+                 {"timezone", zone.name()},
+                 {"from", sch::format_instant(report.span.from, zone)},
+                 {"to", sch::format_instant(report.span.to, zone)},
+                 {"schedules", schedules}})
+        << '\n';
+}
+
+void print_report_table(const Report& r, std::ostream& out) {
+    const auto& zone = *r.zone;
+    out << "Broadcast report" << (r.station.empty() ? "" : " — " + r.station) << '\n'
+        << "Span: " << local(r.span.from, zone) << " to " << local(r.span.to, zone) << " ("
+        << zone.name() << ")\n";
+    for (const auto& v : r.versions) {
+        out << "Schedule " << short_sha(v.version->sha256) << " in force " << local(v.from, zone)
+            << " to " << local(v.to, zone);
+        if (!v.version->schedule)
+            out << " (cannot be read: " << v.version->problem << "; nothing planned from it)";
+        out << '\n';
+    }
+    out << "Log: " << r.db << "\n\n";
+
+    auto dash = [](const auto& v) { return v ? std::to_string(*v) : std::string("-"); };
+    auto cells = [&](const std::string& id, const std::string& title, const ReportTally& t) {
+        auto c = t.compliance();
+        return std::vector<std::string>{id,
+                                        truncate(title, 36),
+                                        std::to_string(t.planned),
+                                        std::to_string(t.aired),
+                                        std::to_string(t.failed),
+                                        std::to_string(t.skipped),
+                                        std::to_string(t.missed),
+                                        std::to_string(t.other),
+                                        std::to_string(t.unaccounted),
+                                        c ? percent(*c) + "%" : "-",
+                                        hh_mm_ss(t.airtime),
+                                        dash(t.mean_late()),
+                                        dash(t.worst_late)};
+    };
+    Table table({"ANNOUNCEMENT", "TITLE", "PLANNED", "AIRED", "FAILED", "SKIPPED", "MISSED",
+                 "OTHER", "UNACCOUNTED", "COMPLIANCE", "AIRTIME", "MEAN LATE ms", "WORST LATE ms"});
+    for (const auto& row : r.rows) table.add_row(cells(row.id, row.title, row.tally));
+    table.add_row(cells("TOTAL", "", r.total));
+    table.print(out);
+
+    out << '\n';
+    if (r.on_request.empty()) {
+        out << "Operator and emergency broadcasts: none\n";
+    } else {
+        out << "Operator and emergency broadcasts (not planned, not in compliance):\n";
+        Table asked({"TRIGGER", "ANNOUNCEMENT", "TITLE", "BROADCASTS", "AIRED", "AIRTIME"});
+        for (const auto& o : r.on_request)
+            asked.add_row({o.trigger, o.id.empty() ? "(ad hoc)" : o.id, truncate(o.title, 36),
+                           std::to_string(o.tally.outcomes()), std::to_string(o.tally.aired),
+                           hh_mm_ss(o.tally.airtime)});
+        asked.print(out);
+    }
+
+    out << "\nCOMPLIANCE = aired / planned. OTHER = preempted, cancelled or interrupted.\n"
+           "UNACCOUNTED = planned firings with no outcome in the log (the daemon was not "
+           "running, or entries are missing).\n";
+    if (r.total.off_plan)
+        out << r.total.off_plan << (r.total.off_plan == 1 ? " outcome matches" : " outcomes match")
+            << " no firing planned by the schedule in force: counted in its row, not in "
+               "compliance.\n";
+}
+
+}  // namespace wardcast::ctl

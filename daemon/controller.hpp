@@ -1,0 +1,115 @@
+#pragma once
+// What operators can ask of the running daemon (SPEC §5): the contract between the control
+// server's command table and the daemon's components. Implemented by Instance; faked in tests.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "daemon/broadcast_log.hpp"
+
+namespace wardcast::daemon {
+
+/// Who asked: from SO_PEERCRED on the control socket.
+struct Who {
+    std::uint32_t uid = 0;
+    std::string user;  ///< user name, or the uid as text when unknown
+};
+
+/// A request that cannot be done; `code` is a protocol error code ("not_found",
+/// "bad_argument", "failed", "conflict").
+class ControlError : public std::runtime_error {
+public:
+    ControlError(std::string code, const std::string& message)
+        : std::runtime_error(message), code(std::move(code)) {}
+    std::string code;
+};
+
+/// Something on air now.
+struct OnAirInfo {
+    std::string announcement;
+    std::string title;
+    std::string trigger;  ///< schedule | catch-up | operator | emergency
+    std::vector<std::string> zones;
+    Instant scheduled{};
+    std::optional<Instant> started;
+    std::chrono::milliseconds length{0};  ///< expected length; remaining = started + length - now
+};
+
+/// A coming firing.
+struct NextInfo {
+    std::string announcement;
+    std::string title;
+    std::vector<std::string> zones;
+    Instant scheduled{};
+};
+
+/// `status`.
+struct StatusInfo {
+    std::string station;
+    std::string timezone;
+    std::string version;  ///< wardcastd's
+    std::vector<OnAirInfo> on_air;
+    std::optional<NextInfo> next;
+    bool paused = false;
+    std::optional<Instant> paused_until;
+    std::string schedule_path;
+    std::string schedule_sha256;
+    Instant schedule_since{};  ///< when this schedule was loaded
+    Instant daemon_since{};    ///< when wardcastd started
+    Instant now{};
+};
+
+/// `announce`: an ad-hoc message.
+struct AnnounceRequest {
+    std::optional<std::string> file;  ///< an audio file, or
+    std::optional<std::string> tts;   ///< text to speak (voice `vi` unless `voice`)
+    std::string voice = "vi";
+    std::string priority = "normal";  ///< low | normal | high | emergency (interrupts)
+    std::vector<std::string> zones;   ///< empty: every zone
+};
+
+/// `reload`.
+struct ReloadResult {
+    bool ok = false;
+    std::vector<std::string> errors;  ///< FILE:LINE:COLUMN: error: … when not ok (old schedule kept)
+    std::vector<std::string> added, removed, changed;  ///< announcement ids
+    std::string sha256;                               ///< of the schedule now in force
+};
+
+/// Operations the control server dispatches to. Every method runs on the daemon's event loop
+/// thread; those that change something record an operator entry with `who` and the result.
+/// Throw ControlError for a request that cannot be done.
+class Controller {
+public:
+    virtual ~Controller() = default;
+    virtual StatusInfo status() = 0;
+    virtual std::vector<NextInfo> next(std::size_t n) = 0;
+    /// Airs announcement `id` now (its zones, or only `zone`); trigger operator.
+    virtual void play(const std::string& id, const std::optional<std::string>& zone, const Who& who) = 0;
+    /// Airs an ad-hoc message; an emergency interrupts what is on air on its zones (recorded
+    /// preempted) within 100 ms.
+    virtual void announce(const AnnounceRequest& request, const Who& who) = 0;
+    /// Ends what is on air (recorded cancelled); the ids stopped.
+    virtual std::vector<std::string> stop(const Who& who) = 0;
+    /// Holds scheduled broadcasts (until `until`, when given): their firings are skipped.
+    virtual void pause(const std::optional<Instant>& until, const Who& who) = 0;
+    virtual void resume(const Who& who) = 0;
+    /// Reads the schedule file again; an invalid one leaves the old in force.
+    virtual ReloadResult reload(const Who& who) = 0;
+    /// Sets a zone's level (every zone when none), 0.0 .. 1.0, live and for what follows.
+    virtual void volume(const std::optional<std::string>& zone, double level, const Who& who) = 0;
+
+    /// Events for `watch`: {"event": "broadcast-start"|"broadcast-end"|"operator", ...}.
+    using EventSink = std::function<void(const nlohmann::json& event)>;
+    /// Subscribes; the returned token unsubscribes.
+    virtual int subscribe(EventSink sink) = 0;
+    virtual void unsubscribe(int token) = 0;
+};
+
+}  // namespace wardcast::daemon

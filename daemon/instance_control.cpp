@@ -1,0 +1,248 @@
+// Instance as the Controller: what operators ask for over the control socket (SPEC §5).
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "daemon/instance.hpp"
+#include "schedules/duration.hpp"
+#include "schedules/engine.hpp"
+#include "schedules/timefmt.hpp"
+#include "wardcast/version.hpp"
+
+namespace wardcast::daemon {
+
+namespace sch = wardcast::schedules;
+
+namespace {
+
+/// Everything about an announcement that changes what or when it airs, as one text.
+std::string fingerprint(const sch::Announcement& a, const AnnouncementAudio& audio) {
+    std::string f = a.title + '\n' + std::to_string(a.volume) + '\n' + std::to_string(a.repeat) + '\n' +
+                    std::to_string(a.gap.count()) + '\n' + sch::to_string(a.priority) + '\n' +
+                    std::to_string(a.max_delay.count()) + '\n' + std::to_string(a.catch_up.count()) +
+                    '\n' + (a.normalize ? "n" : "-") + std::to_string(a.days) + ',' +
+                    std::to_string(a.monthdays) + '\n';
+    for (const auto& z : a.zones) f += z + ',';
+    for (const auto& h : audio.sha256) f += h + ',';
+    if (a.tts) f += a.tts->voice + ':' + a.tts->text;
+    if (a.window_from) f += sch::format_date(*a.window_from);
+    f += '-';
+    if (a.window_until) f += sch::format_date(*a.window_until);
+    for (const auto& d : a.dates) f += sch::format_date(d) + ',';
+    f += '|';
+    for (const auto& d : a.except) f += sch::format_date(d) + ',';
+    for (const auto& t : a.times) f += sch::format_time_of_day(t.time) + ',';
+    return f;
+}
+
+sch::Priority parse_priority(const std::string& p) {
+    static const std::vector<std::string> names = {"low", "normal", "high", "emergency"};
+    auto it = std::find(names.begin(), names.end(), p);
+    if (it == names.end())
+        throw ControlError("bad_argument", "priority '" + p + "' is not one of low, normal, high, emergency");
+    return static_cast<sch::Priority>(it - names.begin());
+}
+
+}  // namespace
+
+void Instance::record_operator(const Who& who, const std::string& command, const std::string& result) {
+    LogEntry e;
+    e.kind = "operator";
+    e.station = schedule_->schedule.station_name;
+    e.uid = who.uid;
+    e.user = who.user;
+    e.command = command;
+    e.result = result;
+    e.schedule_sha256 = schedule_->sha256;
+    log_.record_operator(e);
+    spdlog::info("operator {} (uid {}): {} — {}", who.user, who.uid, command, result);
+    publish({{"event", "operator"}, {"user", who.user}, {"uid", who.uid}, {"command", command},
+             {"result", result}, {"at", format_utc(wall_now())}});
+}
+
+void Instance::publish(const nlohmann::json& event) {
+    // A sink may unsubscribe (its client went away) while we walk the map: copy first.
+    auto sinks = subscribers_;
+    for (auto& [token, sink] : sinks) sink(event);
+}
+
+int Instance::subscribe(EventSink sink) {
+    subscribers_[++next_token_] = std::move(sink);
+    return next_token_;
+}
+
+void Instance::unsubscribe(int token) { subscribers_.erase(token); }
+
+const sch::Zone& Instance::zone_or_throw(const std::string& zone) const {
+    if (const sch::Zone* z = schedule_->schedule.find_zone(zone)) return *z;
+    std::vector<std::string> ids;
+    for (const auto& z : schedule_->schedule.zones) ids.push_back(z.id);
+    auto hint = sch::closest_match(zone, ids);
+    throw ControlError("not_found", "no zone '" + zone + "' in the schedule" +
+                                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+StatusInfo Instance::status() {
+    StatusInfo s;
+    const auto& sc = schedule_->schedule;
+    s.station = sc.station_name;
+    s.timezone = sc.timezone_name;
+    s.version = wardcast::version;
+    s.on_air = scheduler_->on_air();
+    if (auto n = scheduler_->next_firing())
+        s.next = NextInfo{n->announcement->id, n->announcement->title, n->announcement->zones, n->scheduled};
+    s.paused = scheduler_->paused();
+    s.paused_until = scheduler_->paused_until();
+    s.schedule_path = options_.schedule.string();
+    s.schedule_sha256 = schedule_->sha256;
+    s.schedule_since = schedule_since_;
+    s.daemon_since = daemon_since_;
+    s.now = wall_now();
+    return s;
+}
+
+std::vector<NextInfo> Instance::next(std::size_t n) {
+    std::vector<NextInfo> out;
+    auto from = scheduler_->next_firing();
+    if (!from) return out;
+    for (const auto& f : sch::next_firings(schedule_->schedule, from->scheduled, n))
+        out.push_back({f.announcement->id, f.announcement->title, f.announcement->zones, f.scheduled});
+    return out;
+}
+
+void Instance::play(const std::string& id, const std::optional<std::string>& zone, const Who& who) {
+    const auto& sc = schedule_->schedule;
+    const sch::Announcement* a = sc.find_announcement(id);
+    if (!a) {
+        std::vector<std::string> ids;
+        for (const auto& x : sc.announcements) ids.push_back(x.id);
+        auto hint = sch::closest_match(id, ids);
+        record_operator(who, "play " + id, "failed: no such announcement");
+        throw ControlError("not_found", "no announcement '" + id + "' in the schedule" +
+                                            (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    Scheduler::AdHoc b;
+    b.id = a->id;
+    b.title = a->title;
+    b.zones = zone ? std::vector<std::string>{zone_or_throw(*zone).id} : a->zones;
+    b.priority = a->priority;
+    b.audio = schedule_->audio.at(a->order);
+    b.length = schedule_->durations.at(a->order);
+    b.repeat = a->repeat;
+    b.gap = a->gap;
+    b.volume = a->volume;
+    b.normalize = a->normalize;
+    b.who = who;
+    record_operator(who, "play " + id + (zone ? " --zone " + *zone : ""), "ok");
+    scheduler_->air_now(b);
+}
+
+void Instance::announce(const AnnounceRequest& r, const Who& who) {
+    Scheduler::AdHoc b;
+    b.priority = parse_priority(r.priority);
+    b.who = who;
+    for (const auto& z : r.zones) b.zones.push_back(zone_or_throw(z).id);
+    if (b.zones.empty())
+        for (const auto& z : schedule_->schedule.zones) b.zones.push_back(z.id);
+    std::string command;
+    if (r.file) {
+        auto measured = library_.file_length(*r.file);
+        if (!measured.length) {
+            record_operator(who, "announce " + *r.file, "failed: " + measured.error);
+            throw ControlError("failed", "cannot air " + *r.file + ": " + measured.error);
+        }
+        b.audio.items = {*r.file};
+        b.length = *measured.length;
+        b.title = std::filesystem::path(*r.file).filename().string();
+        command = "announce " + *r.file;
+    } else if (r.tts) {
+        sch::Tts tts{*r.tts, r.voice, {}};
+        auto measured = library_.tts_length(tts);
+        if (!measured.length) {
+            record_operator(who, "announce --tts", "failed: " + measured.error);
+            throw ControlError("failed", "cannot speak the message: " + measured.error);
+        }
+        b.audio.items = {library_.tts_file(tts)};
+        b.length = *measured.length;
+        b.title = r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts;
+        command = "announce --tts \"" + b.title + "\"";
+    } else {
+        throw ControlError("bad_argument", "announce needs a file or --tts text");
+    }
+    for (const auto& item : b.audio.items) b.audio.sha256.push_back(library_.content_hash(item).value_or(""));
+    b.id = b.priority == sch::Priority::emergency ? "emergency" : "announce";
+    record_operator(who, command + " --priority " + r.priority, "ok");
+    scheduler_->air_now(b);
+}
+
+std::vector<std::string> Instance::stop(const Who& who) {
+    auto stopped = scheduler_->stop_all("stopped by " + who.user + " (operator)");
+    std::string list;
+    for (const auto& id : stopped) list += (list.empty() ? "" : ", ") + id;
+    record_operator(who, "stop", stopped.empty() ? "ok: nothing was on air" : "ok: stopped " + list);
+    return stopped;
+}
+
+void Instance::pause(const std::optional<Instant>& until, const Who& who) {
+    const auto& tz = *schedule_->schedule.timezone;
+    if (until && *until <= wall_now())
+        throw ControlError("bad_argument", "--until " + sch::format_instant(*until, tz) + " is in the past");
+    scheduler_->pause(until, who.user);
+    record_operator(who, "pause" + (until ? " --until " + sch::format_instant(*until, tz) : std::string()), "ok");
+}
+
+void Instance::resume(const Who& who) {
+    scheduler_->resume();
+    record_operator(who, "resume", "ok");
+}
+
+void Instance::volume(const std::optional<std::string>& zone, double level, const Who& who) {
+    if (!(level >= 0.0 && level <= 1.0))
+        throw ControlError("bad_argument", "volume must be from 0.0 to 1.0, not " + std::to_string(level));
+    if (zone) zone_or_throw(*zone);
+    scheduler_->set_volume(zone, level);
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f", level);
+    record_operator(who, "volume " + (zone ? *zone + " " : std::string()) + text, "ok");
+}
+
+ReloadResult Instance::reload(const Who& who) {
+    ReloadResult r;
+    std::unique_ptr<LoadedSchedule> fresh;
+    try {
+        fresh = load_for_air(options_.schedule, library_);
+    } catch (const InvalidSchedule& e) {
+        for (const auto& d : e.diagnostics)
+            if (d.severity == sch::Diagnostic::Severity::error) r.errors.push_back(d.to_string());
+        r.sha256 = schedule_->sha256;
+        record_operator(who, "reload", "failed: " + std::string(e.what()) + "; the old schedule stays in force");
+        return r;
+    }
+    for (const auto& sounds : fresh->audio) {
+        if (sounds.chime) loudness_.gain_db(*sounds.chime);
+        for (const auto& item : sounds.items) loudness_.gain_db(item);
+    }
+    const auto& old_s = schedule_->schedule;
+    for (const auto& a : fresh->schedule.announcements) {
+        const sch::Announcement* before = old_s.find_announcement(a.id);
+        if (!before)
+            r.added.push_back(a.id);
+        else if (fingerprint(*before, schedule_->audio.at(before->order)) != fingerprint(a, fresh->audio.at(a.order)))
+            r.changed.push_back(a.id);
+    }
+    for (const auto& a : old_s.announcements)
+        if (!fresh->schedule.find_announcement(a.id)) r.removed.push_back(a.id);
+    r.ok = true;
+    r.sha256 = fresh->sha256;
+    scheduler_->replace_schedule(*fresh);
+    schedule_ = std::move(fresh);  // the scheduler holds copies of what is on air: safe to drop
+    schedule_since_ = wall_now();
+    record_schedule_in_force("reload");
+    record_operator(who, "reload", "ok: " + std::to_string(r.added.size()) + " added, " +
+                                       std::to_string(r.removed.size()) + " removed, " +
+                                       std::to_string(r.changed.size()) + " changed");
+    return r;
+}
+
+}  // namespace wardcast::daemon

@@ -1,0 +1,82 @@
+#pragma once
+// Reading the broadcast log read-only, as auditors do: `wardcastctl log`, `report`, `verify`.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/broadcast_log.hpp"
+
+struct sqlite3;
+
+namespace wardcast::daemon {
+
+/// Which entries to read; every field is optional.
+struct LogFilter {
+    std::optional<Instant> from;                ///< scheduled (or recorded, when none) >= from
+    std::optional<Instant> to;                  ///< ... < to
+    std::optional<std::string> announcement;    ///< announcement id
+    std::optional<std::string> status;          ///< broadcast status
+    std::vector<std::string> kinds = {"broadcast", "operator"};  ///< on_air entries are not outcomes
+};
+
+/// A stored schedule version.
+struct ScheduleVersion {
+    std::string sha256;
+    std::string text;  ///< the bundle the daemon stored (see LoadedSchedule::text)
+    std::string path;
+    Instant first_loaded{};
+};
+
+/// What `verify` found.
+struct VerifyResult {
+    bool intact = true;
+    std::int64_t entries = 0;        ///< entries checked
+    std::int64_t last_seq = 0;
+    std::string last_hash;           ///< the last entry's hash: the anchor to write down
+    Instant last_recorded_at{};      ///< when the last entry was recorded
+    std::optional<std::int64_t> bad_seq;  ///< the first entry changed, removed or inserted
+    std::string problem;             ///< one line for an auditor, when not intact
+    /// Entries the quick check could not settle (unusual text), hashed again by
+    /// BroadcastLog::entry_hash; 0 for a log written by wardcastd and left alone.
+    std::int64_t rechecked = 0;
+};
+
+/// The log opened read-only (`file:PATH?mode=ro`), safe while wardcastd writes it (WAL);
+/// never modifies the file. Throws std::runtime_error with a one-line reason when the file
+/// cannot be opened or is not a wardcast log.
+class LogReader {
+public:
+    explicit LogReader(const std::filesystem::path& path);
+    ~LogReader();
+    LogReader(const LogReader&) = delete;
+    LogReader& operator=(const LogReader&) = delete;
+
+    /// Entries matching `filter`, in append order, one at a time (no result held in memory).
+    void each(const LogFilter& filter, const std::function<void(const LogEntry&)>& visit);
+
+    /// Every stored schedule version, oldest first.
+    std::vector<ScheduleVersion> schedule_versions();
+
+    /// Walks the whole hash chain: every entry's hash recomputed (BroadcastLog::entry_hash),
+    /// prev_hash linked to the entry before, seq without gaps from 1; stops at the first
+    /// entry that was changed, removed or inserted.
+    VerifyResult verify();
+
+private:
+    std::filesystem::path path_;
+    sqlite3* db_ = nullptr;  // owned
+};
+
+/// Appends `text` as a JSON string exactly as nlohmann::json::dump() writes it with
+/// error_handler_t::replace: `"` and `\` escaped, \b \f \n \r \t short, other control
+/// characters as \u00xx, non-ASCII as UTF-8, invalid UTF-8 replaced by U+FFFD. The form the
+/// chain hash is computed over (docs/log-format.md), written without building a json value.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace wardcast::daemon

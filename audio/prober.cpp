@@ -1,5 +1,7 @@
 #include "audio/prober.hpp"
 
+#include <algorithm>
+
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -41,6 +43,39 @@ Prober::Prober(std::chrono::seconds timeout) {
     }
 }
 
+namespace {
+
+GstPadProbeReturn note_end(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (GST_BUFFER_PTS_IS_VALID(buffer) && GST_BUFFER_DURATION_IS_VALID(buffer)) {
+        auto* end = static_cast<GstClockTime*>(data);
+        *end = std::max(*end, GST_BUFFER_PTS(buffer) + GST_BUFFER_DURATION(buffer));
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+}  // namespace
+
+GstClockTime Prober::decoded_length(const std::filesystem::path& path) {
+    GError* raw = nullptr;
+    PipelinePtr pipeline = adopt_pipeline(gst_parse_launch(
+        "filesrc name=src ! decodebin ! audioconvert ! fakesink name=sink sync=false", &raw));
+    ErrorPtr error(raw);
+    if (!pipeline || error) return GST_CLOCK_TIME_NONE;
+    ElementPtr src(gst_bin_get_by_name(GST_BIN(pipeline.get()), "src"));
+    ElementPtr sink(gst_bin_get_by_name(GST_BIN(pipeline.get()), "sink"));
+    g_object_set(src.get(), "location", path.c_str(), nullptr);
+    GstClockTime end = 0;  // written by the streaming thread; read after it stopped
+    std::unique_ptr<GstPad, ObjectUnref> pad(gst_element_get_static_pad(sink.get(), "sink"));
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, note_end, &end, nullptr);
+    try {
+        run_to_eos(pipeline.get(), std::chrono::seconds(60));
+    } catch (const std::exception&) {
+        return GST_CLOCK_TIME_NONE;
+    }
+    return end;
+}
+
 Prober::Result Prober::probe(const std::filesystem::path& path) {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
@@ -74,7 +109,10 @@ Prober::Result Prober::probe(const std::filesystem::path& path) {
 
     StreamListPtr audio(gst_discoverer_info_get_audio_streams(info.get()));
     if (!audio) return {std::nullopt, "has no audio stream"};
-    const GstClockTime ns = gst_discoverer_info_get_duration(info.get());
+    GstClockTime ns = gst_discoverer_info_get_duration(info.get());
+    // A stream without a length in its headers (an MP3 with no Xing/VBRI frame, when the
+    // parser has not estimated one yet) is decoded once to the end instead.
+    if (!GST_CLOCK_TIME_IS_VALID(ns) || ns == 0) ns = decoded_length(path);
     if (!GST_CLOCK_TIME_IS_VALID(ns) || ns == 0) {
         return {std::nullopt, "has no audio stream (its length is zero or unknown)"};
     }

@@ -27,6 +27,9 @@ class Prober {
     Result probe(const std::filesystem::path& path);
 
   private:
+    /// The length found by decoding the whole file; GST_CLOCK_TIME_NONE when it cannot be.
+    static GstClockTime decoded_length(const std::filesystem::path& path);
+
     std::unique_ptr<GstDiscoverer, ObjectUnref> discoverer_;  ///< owned, reused for every probe
 };
 

@@ -7,12 +7,14 @@
 //                                      refused clients retry and are counted as busy)
 //   bench_control --seconds 5 --clients 1,10,50
 
+// clang-format off
 #include <utility>  // before Asio: asio#944 with GCC 12
-#include <boost/asio/io_context.hpp>
+// clang-format on
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -46,8 +48,10 @@ Figures hammer(const std::string& socket, const std::atomic<bool>& stop) {
             wardcast::ctl::Client client({socket});
             while (!stop) {
                 auto start = Clock::now();
-                auto reply = client.request("status", nlohmann::json::object(), std::chrono::seconds(10));
-                auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+                auto reply =
+                    client.request("status", nlohmann::json::object(), std::chrono::seconds(10));
+                auto us =
+                    std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
                 if (!reply.value("ok", false)) {
                     bool busy = reply["error"].value("code", std::string()) == "busy";
                     ++(busy ? f.busy : f.failures);
@@ -82,7 +86,8 @@ void run(const std::string& socket, std::size_t clients, double seconds) {
         all.requests += r.requests;
         all.busy += r.busy;
         all.failures += r.failures;
-        all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
+        all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(),
+                                r.latencies_us.end());
     }
     std::sort(all.latencies_us.begin(), all.latencies_us.end());
     auto at = [&](double q) -> unsigned {
@@ -114,9 +119,12 @@ int main(int argc, char** argv) {
     double seconds = 3;
     std::vector<std::size_t> counts{1, 50};
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--socket")) socket = argv[i + 1];
-        else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--clients")) counts = parse_counts(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--socket"))
+            socket = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--seconds"))
+            seconds = std::atof(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--clients"))
+            counts = parse_counts(argv[i + 1]);
     }
     spdlog::set_level(spdlog::level::warn);
 

@@ -89,10 +89,10 @@ std::variant<Request, json> parse_request(std::string_view line) {
     if (v == j.end())
         return make_error(r.id, err::bad_request, "missing \"v\" (the protocol version, 1)");
     if (!v->is_number_integer() || *v != version)
-        return make_error(r.id, err::unsupported_version,
-                          "protocol version " + v->dump(-1, ' ', false, json::error_handler_t::replace) +
-                              " is not supported; this wardcastd speaks version " +
-                              std::to_string(version));
+        return make_error(
+            r.id, err::unsupported_version,
+            "protocol version " + v->dump(-1, ' ', false, json::error_handler_t::replace) +
+                " is not supported; this wardcastd speaks version " + std::to_string(version));
     auto cmd = j.find("cmd");
     if (cmd == j.end() || !cmd->is_string())
         return make_error(r.id, err::bad_request, "missing \"cmd\" (a string)");

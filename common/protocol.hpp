@@ -10,10 +10,9 @@
 //            {"v":1,"id":7,"ok":false,"error":{"code":"not_found","message":"..."}}
 //   event:   {"v":1,"event":"broadcast-start", ...}
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -56,16 +55,16 @@ inline constexpr const char* watch = "watch";
 
 /// Error codes (`error.code`).
 namespace err {
-inline constexpr const char* bad_json = "bad_json";      ///< the line is not JSON
+inline constexpr const char* bad_json = "bad_json";        ///< the line is not JSON
 inline constexpr const char* bad_request = "bad_request";  ///< JSON, but not a request object
 inline constexpr const char* unsupported_version = "unsupported_version";  ///< `v` is not 1
 inline constexpr const char* unknown_command = "unknown_command";
 inline constexpr const char* bad_argument = "bad_argument";  ///< missing, unknown, wrong type/range
 inline constexpr const char* not_found = "not_found";        ///< no such announcement or zone
-inline constexpr const char* failed = "failed";              ///< could not be done (reason in message)
-inline constexpr const char* conflict = "conflict";          ///< not in the current state
-inline constexpr const char* too_large = "too_large";        ///< line longer than max_line
-inline constexpr const char* busy = "busy";                  ///< too many connections
+inline constexpr const char* failed = "failed";        ///< could not be done (reason in message)
+inline constexpr const char* conflict = "conflict";    ///< not in the current state
+inline constexpr const char* too_large = "too_large";  ///< line longer than max_line
+inline constexpr const char* busy = "busy";            ///< too many connections
 }  // namespace err
 
 /// Event names (`event` field of watch lines).

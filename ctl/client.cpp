@@ -1,11 +1,10 @@
 #include "ctl/client.hpp"
 
+#include <sys/un.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
-
-#include <sys/un.h>
-
 #include <cerrno>
 
 #include "common/protocol.hpp"
@@ -30,7 +29,8 @@ std::string seconds(std::chrono::milliseconds d) {
 }
 
 std::string closed_message(const std::string& path) {
-    return "wardcastd at " + path + " closed the connection without answering — see: "
+    return "wardcastd at " + path +
+           " closed the connection without answering — see: "
            "journalctl -u wardcastd";
 }
 
@@ -44,12 +44,15 @@ std::string unreachable_message(const std::string& path, const boost::system::er
             break;
         case EACCES:
         case EPERM:
-            why = "permission denied — is your user in the wardcast group? "
-                  "(sudo adduser $USER wardcast, then log in again)";
+            why =
+                "permission denied — is your user in the wardcast group? "
+                "(sudo adduser $USER wardcast, then log in again)";
             break;
         case ECONNREFUSED:
-            why = std::string("connection refused — wardcastd is not running there (stale "
-                              "socket); ") + try_status;
+            why = std::string(
+                      "connection refused — wardcastd is not running there (stale "
+                      "socket); ") +
+                  try_status;
             break;
         case EAGAIN:
             why = "its connection queue is full — try again";
@@ -141,7 +144,8 @@ json Client::request(std::string_view cmd, json args, std::chrono::milliseconds 
     };
     std::int64_t id = next_id_++;
     std::string out = protocol::frame(protocol::make_request(id, cmd, std::move(args)));
-    asio::async_write(socket_, asio::buffer(out), [](const boost::system::error_code&, std::size_t) {});
+    asio::async_write(socket_, asio::buffer(out),
+                      [](const boost::system::error_code&, std::size_t) {});
     if (!run_for(left()))
         throw Unreachable("wardcastd at " + path_ + " did not take the request within " +
                           seconds(timeout) + " — is it stuck? " + try_status);

@@ -2,15 +2,16 @@
 // A blocking client of wardcastd's control socket (after Asio's local/stream_client.cpp, with
 // the timeouts of its blocking_tcp_client): connect, send a request, read its reply.
 
+// clang-format off
 #include <utility>  // before Asio: asio#944 with GCC 12
+// clang-format on
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/streambuf.hpp>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,13 +23,13 @@ namespace wardcast::ctl {
 /// operator, e.g. "cannot reach wardcastd at /run/wardcast/control.sock: no such file — is it
 /// running? try: systemctl status wardcastd". wardcastctl exits exit_unreachable (3).
 class Unreachable : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 /// One connection to the daemon. Not thread-safe; one per thread.
 class Client {
-public:
+  public:
     /// Connects to the first of `candidates` (socket paths) that accepts, waiting at most
     /// `timeout` for each. Throws Unreachable naming the path(s) and the likely cause.
     explicit Client(const std::vector<std::string>& candidates,
@@ -48,7 +49,7 @@ public:
     /// The socket connected to.
     const std::string& path() const noexcept { return path_; }
 
-private:
+  private:
     bool connect_to(const std::string& path, std::chrono::milliseconds timeout,
                     boost::system::error_code& error);
     /// Runs the io_context until its work is done or `timeout` passed; false on timeout.

@@ -188,12 +188,13 @@ void add_online_commands(CLI::App& app, OnlineOptions& o) {
     announce->add_option("--voice", o.voice, "text-to-speech voice (default vi)");
     announce->add_option("--priority", o.priority, "low, normal (default), high or emergency")
         ->check(CLI::IsMember({"low", "normal", "high", "emergency"}));
-    announce->add_option("--zone", o.zones, "a zone to air on; repeat for more (default: every zone)");
+    announce->add_option("--zone", o.zones,
+                         "a zone to air on; repeat for more (default: every zone)");
 
     auto* pause = add(app, o, cmd::pause, "Hold scheduled broadcasts (they are skipped)", [&o] {
         if (o.pause_for && !schedules::parse_duration(*o.pause_for))
-            throw CLI::ValidationError("--for", "'" + *o.pause_for +
-                                                    "' is not a duration such as 90m or 1h30m");
+            throw CLI::ValidationError(
+                "--for", "'" + *o.pause_for + "' is not a duration such as 90m or 1h30m");
     });
     auto* until = pause->add_option(
         "--until", o.until,
@@ -210,12 +211,13 @@ void add_online_commands(CLI::App& app, OnlineOptions& o) {
         const auto& level = o.volume_args.back();
         auto parsed = parse_level(level);
         if (!parsed)
-            throw CLI::ValidationError("LEVEL", "'" + level +
-                                                    "' is not a level: 0.0 to 1.0, or 0% to 100%");
+            throw CLI::ValidationError("LEVEL",
+                                       "'" + level + "' is not a level: 0.0 to 1.0, or 0% to 100%");
         o.level = *parsed;
         if (o.volume_args.size() == 2) o.zone = o.volume_args.front();
     });
-    volume->add_option("[ZONE] LEVEL", o.volume_args, "a zone (default: every zone), then 0.8 or 80%")
+    volume
+        ->add_option("[ZONE] LEVEL", o.volume_args, "a zone (default: every zone), then 0.8 or 80%")
         ->expected(1, 2)
         ->required();
 
@@ -233,7 +235,8 @@ int run_online(const OnlineOptions& o, std::ostream& out, std::ostream& err) {
         Client client(paths);
         if (o.command == cmd::watch) return run_watch(client, o, out, err);
         // Reloading probes every audio file of the schedule: allow it time.
-        auto timeout = o.command == cmd::reload ? std::chrono::seconds(300) : std::chrono::seconds(30);
+        auto timeout =
+            o.command == cmd::reload ? std::chrono::seconds(300) : std::chrono::seconds(30);
         json reply = client.request(o.command, arguments(o), timeout);
         if (!reply.value("ok", false)) return refused(o, reply, out, err);
         const json& result = reply["result"];

@@ -3,7 +3,6 @@
 // announce, stop, pause, resume, reload, volume, watch.
 
 #include <CLI/CLI.hpp>
-
 #include <cstddef>
 #include <optional>
 #include <ostream>
@@ -14,15 +13,15 @@ namespace wardcast::ctl {
 
 /// What the command line asked; filled by CLI11 through add_online_commands().
 struct OnlineOptions {
-    std::string command;  ///< the online subcommand given; empty when none was
-    std::string socket;   ///< --socket or WARDCAST_SOCKET; empty: the default places
-    bool json = false;    ///< --json: one JSON object a line
-    std::size_t count = 10;                ///< next N
-    std::string id;                        ///< play ID
-    std::optional<std::string> zone;       ///< play --zone; volume ZONE
-    std::string file;                      ///< announce FILE (made absolute)
-    std::optional<std::string> tts;        ///< announce --tts
-    std::optional<std::string> voice;      ///< announce --voice
+    std::string command;               ///< the online subcommand given; empty when none was
+    std::string socket;                ///< --socket or WARDCAST_SOCKET; empty: the default places
+    bool json = false;                 ///< --json: one JSON object a line
+    std::size_t count = 10;            ///< next N
+    std::string id;                    ///< play ID
+    std::optional<std::string> zone;   ///< play --zone; volume ZONE
+    std::string file;                  ///< announce FILE (made absolute)
+    std::optional<std::string> tts;    ///< announce --tts
+    std::optional<std::string> voice;  ///< announce --voice
     std::optional<std::string> priority;   ///< announce --priority
     std::vector<std::string> zones;        ///< announce --zone, repeated
     std::optional<std::string> until;      ///< pause --until (or computed from --for)

@@ -164,8 +164,8 @@ void print_reload(const json& r, std::ostream& out) {
     for (const char* what : {"added", "removed", "changed"}) {
         const json ids = r.value(what, json::array());
         if (ids.empty()) continue;
-        summary += (summary.empty() ? "" : ", ") + std::to_string(ids.size()) + " " + what +
-                   " (" + joined(ids) + ")";
+        summary += (summary.empty() ? "" : ", ") + std::to_string(ids.size()) + " " + what + " (" +
+                   joined(ids) + ")";
     }
     out << "reloaded: " << (summary.empty() ? "no announcement changed" : summary);
     auto sha = text_of(r, "sha256");

@@ -2,10 +2,9 @@
 // What the daemon answered, written for an operator: times in the station's zone, durations
 // as mm:ss. docs/protocol.md describes the JSON these read.
 
-#include <nlohmann/json.hpp>
-
 #include <date/tz.h>
 
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 
@@ -13,7 +12,7 @@ namespace wardcast::ctl {
 
 /// Instants from the daemon shown in the station's zone.
 class StationTime {
-public:
+  public:
     /// `timezone`: an IANA name; the machine's zone when empty or unknown.
     explicit StationTime(const std::string& timezone);
 
@@ -26,7 +25,7 @@ public:
 
     const date::time_zone& zone() const noexcept { return *zone_; }
 
-private:
+  private:
     const date::time_zone* zone_;
 };
 

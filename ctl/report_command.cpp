@@ -92,13 +92,18 @@ class Gatherer {
   public:
     explicit Gatherer(Report& report) : r_(report) {}
 
+    /// Counts the firings of one version over its stretch; call in time order.
     void plan(const InForce& in_force) {
-        if (!in_force.version->schedule) return;
-        for (const auto& f :
-             sch::firings_between(*in_force.version->schedule, in_force.from, in_force.to)) {
-            const auto i = row_for(f.announcement->id, f.announcement->title, true);
-            if (plans_[i].emplace(f.scheduled.time_since_epoch().count(), false).second)
-                ++r_.rows[i].tally.planned;
+        const auto* schedule = in_force.version->schedule.get();
+        if (!schedule) return;
+        std::vector<std::size_t> row_of(schedule->announcements.size());  // by order
+        for (const auto& a : schedule->announcements)
+            row_of[a.order] = row_for(a.id, a.title, true);
+        // Stretches come in time order and firings_between keeps it: each plan stays sorted.
+        for (const auto& f : sch::firings_between(*schedule, in_force.from, in_force.to)) {
+            const auto i = row_of[f.announcement->order];
+            plans_[i].at.push_back(f.scheduled.time_since_epoch().count());
+            ++r_.rows[i].tally.planned;
         }
     }
 
@@ -117,21 +122,31 @@ class Gatherer {
         auto& row = r_.rows[i];
         count(row.tally, e);
         auto& plan = plans_[i];
-        auto firing = e.scheduled ? plan.find(e.scheduled->time_since_epoch().count()) : plan.end();
-        if (firing == plan.end() || firing->second) {
-            ++row.tally.off_plan;
+        const auto at = e.scheduled ? e.scheduled->time_since_epoch().count() : 0;
+        const auto k = std::lower_bound(plan.at.begin(), plan.at.end(), at) - plan.at.begin();
+        plan.recorded.resize(plan.at.size());
+        if (!e.scheduled || k == std::ssize(plan.at) || plan.at[k] != at || plan.recorded[k]) {
+            ++row.tally.off_plan;  // a second outcome for one firing is off plan too
             return;
         }
-        firing->second = true;
+        plan.recorded[k] = true;
         if (e.status == "played") ++row.tally.aired_on_plan;
     }
 
+    /// Counts what was never recorded, and the total; drops announcements with nothing to show
+    /// (none of their firings fall in the span, and nothing was recorded).
     void finish() {
+        std::vector<ReportRow> kept;
         for (std::size_t i = 0; i < r_.rows.size(); ++i) {
             auto& t = r_.rows[i].tally;
-            for (const auto& [scheduled, recorded] : plans_[i]) t.unaccounted += !recorded;
+            const auto& plan = plans_[i];
+            t.unaccounted =
+                std::ssize(plan.at) - std::count(plan.recorded.begin(), plan.recorded.end(), true);
+            if (t.planned == 0 && t.outcomes() == 0) continue;
             r_.total.add(t);
+            kept.push_back(std::move(r_.rows[i]));
         }
+        r_.rows = std::move(kept);
     }
 
   private:
@@ -149,8 +164,11 @@ class Gatherer {
 
     Report& r_;
     std::unordered_map<std::string, std::size_t> index_;  // announcement id -> row
-    // By row: each planned firing (scheduled, ms since the epoch) -> an outcome was recorded.
-    std::vector<std::unordered_map<std::int64_t, bool>> plans_;
+    struct Plan {
+        std::vector<std::int64_t> at;  // planned firings: scheduled, ms since the epoch, sorted
+        std::vector<char> recorded;    // by firing: an outcome was recorded (sized lazily)
+    };
+    std::vector<Plan> plans_;  // by row
 };
 
 }  // namespace

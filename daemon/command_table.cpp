@@ -23,7 +23,7 @@ ControlError bad_argument(std::string_view command, const std::string& message) 
 
 /// A refusal that carries more than a message (reload's error lines).
 class DetailedError : public ControlError {
-public:
+  public:
     DetailedError(std::string code, const std::string& message, json details)
         : ControlError(std::move(code), message), details(std::move(details)) {}
     json details;  ///< an object merged into the reply's `error`
@@ -32,7 +32,7 @@ public:
 /// Typed access to one command's arguments; names it does not take are refused, so that a
 /// misspelt "zone" is an error rather than silently every zone.
 class Args {
-public:
+  public:
     Args(const json& args, std::string_view command, std::initializer_list<std::string_view> known)
         : args_(args), command_(command) {
         for (const auto& item : args.items()) {
@@ -63,19 +63,22 @@ public:
         if (!v) return std::nullopt;
         if (!v->is_number()) throw wrong_type(key, "a number", *v);
         double d = v->get<double>();
-        if (!std::isfinite(d)) throw bad_argument(command_, std::string("\"") + key + "\" is not finite");
+        if (!std::isfinite(d))
+            throw bad_argument(command_, std::string("\"") + key + "\" is not finite");
         return d;
     }
 
-    std::optional<std::int64_t> integer(const char* key, std::int64_t low, std::int64_t high) const {
+    std::optional<std::int64_t> integer(const char* key, std::int64_t low,
+                                        std::int64_t high) const {
         const json* v = find(key);
         if (!v) return std::nullopt;
         if (!v->is_number_integer()) throw wrong_type(key, "an integer", *v);
         // Parsed non-negative integers are unsigned, and may not fit an int64.
-        bool in_range = v->is_number_unsigned()
-                            ? (low < 0 || v->get<std::uint64_t>() >= static_cast<std::uint64_t>(low)) &&
-                                  v->get<std::uint64_t>() <= static_cast<std::uint64_t>(high)
-                            : v->get<std::int64_t>() >= low && v->get<std::int64_t>() <= high;
+        bool in_range =
+            v->is_number_unsigned()
+                ? (low < 0 || v->get<std::uint64_t>() >= static_cast<std::uint64_t>(low)) &&
+                      v->get<std::uint64_t>() <= static_cast<std::uint64_t>(high)
+                : v->get<std::int64_t>() >= low && v->get<std::int64_t>() <= high;
         if (!in_range)
             throw bad_argument(command_, std::string("\"") + key + "\" must be from " +
                                              std::to_string(low) + " to " + std::to_string(high));
@@ -97,7 +100,7 @@ public:
         return out;
     }
 
-private:
+  private:
     const json* find(const char* key) const {
         auto it = args_.find(key);
         return it == args_.end() || it->is_null() ? nullptr : &*it;
@@ -136,10 +139,14 @@ json next_json(const NextInfo& n, const date::time_zone& zone) {
 json on_air_json(const OnAirInfo& a, Instant now, const date::time_zone& zone) {
     json elapsed = nullptr;
     if (a.started) elapsed = std::max<std::int64_t>(0, (now - *a.started).count());
-    return {{"announcement", a.announcement}, {"title", a.title},
-            {"trigger", a.trigger},           {"zones", a.zones},
-            {"scheduled", instant(a.scheduled, zone)}, {"started", instant(a.started, zone)},
-            {"length_ms", a.length.count()},  {"elapsed_ms", elapsed}};
+    return {{"announcement", a.announcement},
+            {"title", a.title},
+            {"trigger", a.trigger},
+            {"zones", a.zones},
+            {"scheduled", instant(a.scheduled, zone)},
+            {"started", instant(a.started, zone)},
+            {"length_ms", a.length.count()},
+            {"elapsed_ms", elapsed}};
 }
 
 json handle_status(CommandCall& c) {
@@ -217,11 +224,13 @@ json handle_pause(CommandCall& c) {
     const auto& zone = zone_named(s.timezone);
     auto until = schedules::parse_date_or_instant(*text, zone);
     if (!until)
-        throw bad_argument(name, "\"until\" must be an ISO 8601 instant such as "
-                                 "2026-12-07T12:00:00+07:00, not \"" + *text + "\"");
+        throw bad_argument(name,
+                           "\"until\" must be an ISO 8601 instant such as "
+                           "2026-12-07T12:00:00+07:00, not \"" +
+                               *text + "\"");
     if (*until <= s.now)
-        throw bad_argument(name, "\"until\" " + schedules::format_instant(*until, zone) +
-                                     " is not in the future");
+        throw bad_argument(
+            name, "\"until\" " + schedules::format_instant(*until, zone) + " is not in the future");
     c.controller.pause(*until, c.who);
     return {{"paused", true}, {"until", instant(*until, zone)}, {"timezone", s.timezone}};
 }
@@ -238,11 +247,13 @@ json handle_reload(CommandCall& c) {
     if (!r.ok) {
         auto n = r.errors.size();
         throw DetailedError(err::failed,
-                            "the schedule has " + std::to_string(n) + (n == 1 ? " error" : " errors") +
+                            "the schedule has " + std::to_string(n) +
+                                (n == 1 ? " error" : " errors") +
                                 "; the old schedule stays in force",
                             {{"errors", r.errors}});
     }
-    return {{"added", r.added}, {"removed", r.removed}, {"changed", r.changed}, {"sha256", r.sha256}};
+    return {
+        {"added", r.added}, {"removed", r.removed}, {"changed", r.changed}, {"sha256", r.sha256}};
 }
 
 json handle_volume(CommandCall& c) {

@@ -4,7 +4,6 @@
 // docs/protocol.md lists every command's arguments and result.
 
 #include <nlohmann/json.hpp>
-
 #include <span>
 #include <string_view>
 

@@ -1,8 +1,9 @@
 #include "daemon/control_connection.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include "common/protocol.hpp"
 #include "daemon/command_table.hpp"
@@ -36,11 +37,11 @@ void ControlConnection::stop() noexcept {
 }
 
 void ControlConnection::read_next() {
-    asio::async_read_until(socket_, input_, '\n',
-                           [self = shared_from_this()](const boost::system::error_code& error,
-                                                       std::size_t bytes) {
-                               self->on_read(error, bytes);
-                           });
+    asio::async_read_until(
+        socket_, input_, '\n',
+        [self = shared_from_this()](const boost::system::error_code& error, std::size_t bytes) {
+            self->on_read(error, bytes);
+        });
 }
 
 void ControlConnection::on_read(const boost::system::error_code& error, std::size_t bytes) {
@@ -48,8 +49,8 @@ void ControlConnection::on_read(const boost::system::error_code& error, std::siz
     if (error == asio::error::not_found) {
         // The buffer is full without a newline: answer once, then drop the client rather
         // than read megabytes of a line we would refuse anyway.
-        spdlog::info("control: {} (uid {}) sent a line over {} bytes; closing", who_.user,
-                     who_.uid, limits_.max_line);
+        spdlog::info("control: {} (uid {}) sent a line over {} bytes; closing", who_.user, who_.uid,
+                     limits_.max_line);
         close_after_write_ = true;
         send(protocol::frame(protocol::make_error(
             nullptr, protocol::err::too_large,
@@ -97,9 +98,9 @@ void ControlConnection::handle_line(std::string line) {
     json reply = dispatch(controller_, request, who_, start_watching);
     const Command* command = find_command(request.cmd);
     auto level = command && command->changes_state ? spdlog::level::info : spdlog::level::debug;
-    spdlog::log(level, "control: {} (uid {}): {} → {}", who_.user, who_.uid, request.cmd,
-                reply["ok"].get<bool>() ? std::string("ok")
-                                        : reply["error"]["message"].get<std::string>());
+    spdlog::log(
+        level, "control: {} (uid {}): {} → {}", who_.user, who_.uid, request.cmd,
+        reply["ok"].get<bool>() ? std::string("ok") : reply["error"]["message"].get<std::string>());
     send(protocol::frame(reply));
     if (start_watching && !watching()) start_watch();
 }
@@ -109,8 +110,8 @@ void ControlConnection::start_watch() {
     std::weak_ptr<ControlConnection> weak = weak_from_this();
     watch_token_ = controller_.subscribe([weak](const json& event) {
         if (auto self = weak.lock())
-            self->send(protocol::frame(protocol::make_event(
-                event.value("event", std::string()), event)));
+            self->send(
+                protocol::frame(protocol::make_event(event.value("event", std::string()), event)));
     });
 }
 

@@ -2,7 +2,9 @@
 // One client of the control socket (Asio HTTP server example's `connection`): reads request
 // lines, answers each through the command table, and after `watch` forwards events.
 
+// clang-format off
 #include <utility>  // before Asio: asio#944 with GCC 12
+// clang-format on
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -28,7 +30,7 @@ struct ConnectionLimits {
 /// Owned by the ControlServer (shared: pending Asio handlers keep it alive until they run).
 /// Everything runs on the io_context's one thread; nothing blocks it.
 class ControlConnection : public std::enable_shared_from_this<ControlConnection> {
-public:
+  public:
     using Socket = boost::asio::local::stream_protocol::socket;
     /// Called once when the connection closes itself (client gone, error, limit, timeout).
     using OnClosed = std::function<void(const std::shared_ptr<ControlConnection>&)>;
@@ -49,7 +51,7 @@ public:
     const Who& who() const noexcept { return who_; }
     bool watching() const noexcept { return watch_token_.has_value(); }
 
-private:
+  private:
     void read_next();
     void on_read(const boost::system::error_code& error, std::size_t bytes);
     void handle_line(std::string line);

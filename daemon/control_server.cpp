@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,7 +11,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <spdlog/spdlog.h>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
@@ -35,8 +35,8 @@ bool someone_listens(const std::string& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    bool listening = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 ||
-                     errno == EAGAIN;
+    bool listening =
+        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 || errno == EAGAIN;
     ::close(fd);
     return listening;
 }
@@ -110,13 +110,14 @@ void ControlServer::listen_on_path() {
     if (path_.empty()) throw cannot_listen(path_, "no path given");
     if (path_.size() >= sizeof(sockaddr_un::sun_path))
         throw cannot_listen(path_, "the path is longer than " +
-                                       std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
+                                       std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                                       " bytes");
     fs::path dir = fs::path(path_).parent_path();
     std::error_code fs_error;
     if (!dir.empty() && !fs::exists(dir, fs_error)) {
         fs::create_directories(dir, fs_error);
-        if (fs_error) throw cannot_listen(path_, "cannot create " + dir.string() + ": " +
-                                                     fs_error.message());
+        if (fs_error)
+            throw cannot_listen(path_, "cannot create " + dir.string() + ": " + fs_error.message());
         fs::permissions(dir, fs::perms(0755), fs_error);
     }
     remove_stale(path_);
@@ -181,13 +182,13 @@ void ControlServer::on_accept(const boost::system::error_code& error, stream::so
     if (connections_.size() >= options_.max_connections) {
         spdlog::warn("control socket: {} connections already; refusing {} (uid {})",
                      connections_.size(), who.user, who.uid);
-        std::string line = protocol::frame(protocol::make_error(
-            nullptr, protocol::err::busy,
-            "wardcastd serves " + std::to_string(options_.max_connections) +
-                " connections at once; try again"));
+        std::string line = protocol::frame(
+            protocol::make_error(nullptr, protocol::err::busy,
+                                 "wardcastd serves " + std::to_string(options_.max_connections) +
+                                     " connections at once; try again"));
         // A short line into an empty socket buffer: never blocks, and a failure changes nothing.
-        [[maybe_unused]] auto sent = ::send(socket.native_handle(), line.data(), line.size(),
-                                            MSG_DONTWAIT | MSG_NOSIGNAL);
+        [[maybe_unused]] auto sent =
+            ::send(socket.native_handle(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         boost::system::error_code ignored;
         socket.close(ignored);
     } else {

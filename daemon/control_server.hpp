@@ -2,12 +2,14 @@
 // The control socket (SPEC §5, §7): accepts wardcastctl and other local clients, one
 // ControlConnection each (Asio HTTP server example's `server` + `connection_manager`).
 
+// clang-format off
 #include <utility>  // before Asio: asio#944 with GCC 12
+// clang-format on
+#include <sys/types.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -42,10 +44,11 @@ struct ControlServerOptions {
 /// handling: Asio sends with MSG_NOSIGNAL.
 /// Destroy it before the Controller.
 class ControlServer {
-public:
+  public:
     /// Throws std::runtime_error with one line (the path and the reason) when it cannot
     /// listen: another daemon listens there, the path is not a socket, no permission, ...
-    ControlServer(boost::asio::io_context& io, Controller& controller, ControlServerOptions options);
+    ControlServer(boost::asio::io_context& io, Controller& controller,
+                  ControlServerOptions options);
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
@@ -61,7 +64,7 @@ public:
     /// Connections being served.
     std::size_t connection_count() const noexcept { return connections_.size(); }
 
-private:
+  private:
     bool adopt_systemd_socket();
     void listen_on_path();
     void accept_next();
@@ -76,7 +79,7 @@ private:
     bool inherited_ = false;
     bool stopped_ = false;
     ino_t inode_ = 0;  // of the socket file we bound: unlink only that one
-    std::set<std::shared_ptr<ControlConnection>> connections_;  // owned
+    std::set<std::shared_ptr<ControlConnection>> connections_;   // owned
     std::unordered_map<std::uint32_t, std::string> user_names_;  // uid → name cache
 };
 

@@ -1,9 +1,12 @@
 #include "daemon/log_reader.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string_view>
@@ -86,8 +89,9 @@ bool read_string_list(std::string_view text, std::vector<std::string>& out) {
             simple = false;
             break;
         }
-        const std::size_t end = text.find_first_of("\"\\", i + 1);
-        if (end == std::string_view::npos || text[end] != '"') {
+        std::size_t end = i + 1;
+        while (end < text.size() && text[end] != '"' && text[end] != '\\') ++end;
+        if (end == text.size() || text[end] != '"') {
             simple = false;
             break;
         }
@@ -284,6 +288,41 @@ class RowHasher {
     std::string scratch_;
 };
 
+// Why the file opened as `db` is not a log this code reads; "" when it is one. SQLite opens
+// lazily: this first read is where a foreign or unreadable file shows.
+std::string refusal_of(sqlite3* db) {
+    sqlite3_stmt* probe = nullptr;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT (SELECT user_version FROM pragma_user_version),"
+                                " (SELECT application_id FROM pragma_application_id),"
+                                " (SELECT count(*) FROM sqlite_schema)",
+                                -1, &probe, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(probe);
+    const std::int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(probe, 0) : 0;
+    const std::int64_t app_id = rc == SQLITE_ROW ? sqlite3_column_int64(probe, 1) : 0;
+    const std::int64_t objects = rc == SQLITE_ROW ? sqlite3_column_int64(probe, 2) : 0;
+    const std::string error = sqlite3_errmsg(db);
+    sqlite3_finalize(probe);
+    if (rc == SQLITE_NOTADB) return "not a wardcast broadcast log (" + error + ")";
+    if (rc != SQLITE_ROW) return error;
+    if (version == 0 && app_id == 0 && objects == 0) {
+        return "it is empty: not a wardcast broadcast log";
+    }
+    if (app_id != BroadcastLog::application_id) {
+        char id[16];
+        std::snprintf(id, sizeof id, "0x%08llx", static_cast<unsigned long long>(app_id));
+        return std::string("not a wardcast broadcast log (an SQLite database of another kind, "
+                           "application_id ") +
+               id + ")";
+    }
+    if (version > BroadcastLog::schema_version) {
+        return "written by a newer wardcast (schema " + std::to_string(version) +
+               "); this one reads up to " + std::to_string(BroadcastLog::schema_version);
+    }
+    if (version < 1) return "its schema was never created (user_version 0)";
+    return {};
+}
+
 std::string plural_entries(std::int64_t from, std::int64_t to) {
     return from == to ? "entry " + std::to_string(from) + " was"
                       : "entries " + std::to_string(from) + " to " + std::to_string(to) + " were";
@@ -360,59 +399,21 @@ LogReader::LogReader(const std::filesystem::path& path) : path_(path) {
     const int rc = sqlite3_open_v2(uri_for(path_).c_str(), &db_,
                                    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
                                    nullptr);
-    if (rc != SQLITE_OK) {
-        std::string reason = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-        sqlite3_close_v2(db_);
-        db_ = nullptr;
-        throw std::runtime_error(cannot + reason);
-    }
-    sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, 5000);
-
-    // SQLite opens lazily: the first read is where a foreign or unreadable file shows.
-    std::int64_t version = 0, app_id = 0, objects = 0;
-    {
-        sqlite3_stmt* probe = nullptr;
-        int step = sqlite3_prepare_v2(db_,
-                                      "SELECT (SELECT user_version FROM pragma_user_version),"
-                                      " (SELECT application_id FROM pragma_application_id),"
-                                      " (SELECT count(*) FROM sqlite_schema)",
-                                      -1, &probe, nullptr);
-        if (step == SQLITE_OK) step = sqlite3_step(probe);
-        if (step == SQLITE_ROW) {
-            version = sqlite3_column_int64(probe, 0);
-            app_id = sqlite3_column_int64(probe, 1);
-            objects = sqlite3_column_int64(probe, 2);
-        }
-        const int code = sqlite3_extended_errcode(db_);
-        std::string reason = sqlite3_errmsg(db_);
-        sqlite3_finalize(probe);
-        if (step != SQLITE_ROW) {
-            sqlite3_close_v2(db_);
-            db_ = nullptr;
-            if ((code & 0xff) == SQLITE_NOTADB) reason = "not a wardcast broadcast log (" + reason + ")";
-            throw std::runtime_error(cannot + reason);
-        }
-    }
-    std::string refusal;
-    if (version == 0 && app_id == 0 && objects == 0) {
-        refusal = "it is empty: not a wardcast broadcast log";
-    } else if (app_id != BroadcastLog::application_id) {
-        char id[16];
-        std::snprintf(id, sizeof id, "0x%08llx", static_cast<unsigned long long>(app_id));
-        refusal = std::string("not a wardcast broadcast log (an SQLite database of another kind, "
-                              "application_id ") + id + ")";
-    } else if (version > BroadcastLog::schema_version) {
-        refusal = "written by a newer wardcast (schema " + std::to_string(version) +
-                  "); this one reads up to " + std::to_string(BroadcastLog::schema_version);
-    } else if (version < 1) {
-        refusal = "its schema was never created (user_version 0)";
+    std::string refusal = rc != SQLITE_OK ? (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc))
+                                          : refusal_of(db_);
+    if (::access(path_.c_str(), R_OK) != 0) {
+        refusal = std::strerror(errno);
+    } else if (refusal == sqlite3_errstr(SQLITE_READONLY) &&
+               !std::filesystem::exists(path_.string() + "-shm", ec)) {
+        // Read-only, a WAL file needs its -shm file, which only a writable folder can create.
+        refusal = "its -wal and -shm files are missing (copy them along with it)";
     }
     if (!refusal.empty()) {
-        sqlite3_close_v2(db_);
+        sqlite3_close_v2(db_);  // a handle comes back even when opening failed
         db_ = nullptr;
         throw std::runtime_error(cannot + refusal);
     }
+    sqlite3_busy_timeout(db_, 5000);
 }
 
 LogReader::~LogReader() { sqlite3_close_v2(db_); }
@@ -504,7 +505,7 @@ VerifyResult LogReader::verify() {
     RowHasher quick;
     RowReader reader;
     LogEntry e;
-    std::string prev = kGenesisHash, before_prev;  // the hashes of entries N-1 and N-2
+    std::string prev = kGenesisHash;  // the hash of the entry before
     std::string last_recorded;
     std::int64_t expected = 1;
     // Indexed by seq (seqs count from 1 here): an outcome must close an earlier, open on_air.
@@ -523,14 +524,10 @@ VerifyResult LogReader::verify() {
         }
         const std::string_view stored_prev = rows.view(21), stored_hash = rows.view(22);
         if (stored_prev != prev) {
-            const std::string n = std::to_string(seq), before = std::to_string(seq - 1);
-            if (seq > 2 && stored_prev == before_prev) {
-                return broken(seq - 1, "entry " + before + " was inserted: entry " + n +
-                                           " follows entry " + std::to_string(seq - 2));
-            }
-            return broken(seq, "entry " + n + " was inserted or reordered: its prev_hash " +
-                                   (seq == 1 ? "is not 64 zeros"
-                                             : "does not match entry " + before));
+            return broken(seq, "entry " + std::to_string(seq) +
+                                   " was inserted or reordered: its prev_hash " +
+                                   (seq == 1 ? std::string("is not 64 zeros")
+                                             : "does not match entry " + std::to_string(seq - 1)));
         }
         // The documented recipe has the last word whenever the quick one cannot tell.
         if (quick.hash(rows, prev) != stored_hash) {
@@ -556,7 +553,6 @@ VerifyResult LogReader::verify() {
         }
         on_air.push_back(rows.view(1) == "on_air");
         closed.push_back(false);
-        before_prev.swap(prev);
         prev.assign(stored_hash);
         last_recorded.assign(rows.view(2));
         result.entries = result.last_seq = seq;

@@ -4,7 +4,6 @@
 #include "daemon/command_table.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "tests/daemon/fake_controller.hpp"
@@ -22,7 +21,8 @@ json run(test::FakeController& controller, const std::string& line, bool* watch 
     auto parsed = protocol::parse_request(line);
     if (auto* error = std::get_if<json>(&parsed)) return *error;
     bool start_watch = false;
-    json reply = daemon::dispatch(controller, std::get<protocol::Request>(parsed), alice, start_watch);
+    json reply =
+        daemon::dispatch(controller, std::get<protocol::Request>(parsed), alice, start_watch);
     if (watch) *watch = start_watch;
     return reply;
 }
@@ -96,27 +96,42 @@ TEST_CASE("each command calls the controller with its arguments and who asked", 
         json result;
     };
     const Case cases[] = {
-        {request("play", {{"id", "cchc-dvc"}}), "play cchc-dvc",
+        {request("play", {{"id", "cchc-dvc"}}),
+         "play cchc-dvc",
          {{"announcement", "cchc-dvc"}, {"zone", nullptr}}},
-        {request("play", {{"id", "van-hoa"}, {"zone", "cho"}}), "play van-hoa zone=cho",
+        {request("play", {{"id", "van-hoa"}, {"zone", "cho"}}),
+         "play van-hoa zone=cho",
          {{"announcement", "van-hoa"}, {"zone", "cho"}}},
         {request("announce", {{"tts", "Kính thưa bà con"}, {"priority", "emergency"}}),
-         "announce emergency", {{"priority", "emergency"}, {"zones", json::array()}}},
+         "announce emergency",
+         {{"priority", "emergency"}, {"zones", json::array()}}},
         {request("stop"), "stop", {{"stopped", {"cchc-dvc"}}}},
         {request("pause"), "pause", {{"paused", true}, {"until", nullptr}}},
         {request("pause", {{"until", "2026-12-07T12:00:00+07:00"}}),
          "pause until=" + std::to_string(test::hanoi(12, 0).time_since_epoch().count()),
-         {{"paused", true}, {"until", "2026-12-07T12:00:00+07:00"}, {"timezone", "Asia/Ho_Chi_Minh"}}},
+         {{"paused", true},
+          {"until", "2026-12-07T12:00:00+07:00"},
+          {"timezone", "Asia/Ho_Chi_Minh"}}},
         {request("pause", {{"until", "2026-12-07T12:00"}}),  // no offset: the station's time
          "pause until=" + std::to_string(test::hanoi(12, 0).time_since_epoch().count()),
-         {{"paused", true}, {"until", "2026-12-07T12:00:00+07:00"}, {"timezone", "Asia/Ho_Chi_Minh"}}},
+         {{"paused", true},
+          {"until", "2026-12-07T12:00:00+07:00"},
+          {"timezone", "Asia/Ho_Chi_Minh"}}},
         {request("resume"), "resume", {{"paused", false}}},
-        {request("volume", {{"level", 0.5}}), "volume * 0.500000", {{"zone", nullptr}, {"level", 0.5}}},
-        {request("volume", {{"zone", "cho"}, {"level", 1}}), "volume cho 1.000000",
+        {request("volume", {{"level", 0.5}}),
+         "volume * 0.500000",
+         {{"zone", nullptr}, {"level", 0.5}}},
+        {request("volume", {{"zone", "cho"}, {"level", 1}}),
+         "volume cho 1.000000",
          {{"zone", "cho"}, {"level", 1.0}}},
-        {request("next", {{"n", 3}}), "next 3", {{"timezone", "Asia/Ho_Chi_Minh"}, {"firings", json::array()}}},
-        {request("next"), "next 10", {{"timezone", "Asia/Ho_Chi_Minh"}, {"firings", json::array()}}},
-        {request("reload"), "reload",
+        {request("next", {{"n", 3}}),
+         "next 3",
+         {{"timezone", "Asia/Ho_Chi_Minh"}, {"firings", json::array()}}},
+        {request("next"),
+         "next 10",
+         {{"timezone", "Asia/Ho_Chi_Minh"}, {"firings", json::array()}}},
+        {request("reload"),
+         "reload",
          {{"added", {"a", "b"}}, {"removed", {"c"}}, {"changed", {"d"}}, {"sha256", "abcdef0123"}}},
     };
     for (const auto& c : cases) {
@@ -138,8 +153,8 @@ TEST_CASE("each command calls the controller with its arguments and who asked", 
 TEST_CASE("announce passes file, voice and zones through", "[control]") {
     test::FakeController fake;
     json reply = run_json(fake, request("announce", {{"file", "/srv/audio/mat-nuoc.wav"},
-                                                {"voice", "vi+f2"},
-                                                {"zones", {"cho", "to-dan-pho-1"}}}));
+                                                     {"voice", "vi+f2"},
+                                                     {"zones", {"cho", "to-dan-pho-1"}}}));
     REQUIRE(reply["ok"] == true);
     auto r = fake.last_announce();
     CHECK(r.file == "/srv/audio/mat-nuoc.wav");
@@ -151,12 +166,14 @@ TEST_CASE("announce passes file, voice and zones through", "[control]") {
 
 TEST_CASE("next lists firings in the station's time", "[control]") {
     test::FakeController fake;
-    fake.firings = {{"a", "A", {"all"}, test::hanoi(17, 30)}, {"b", "B", {"cho"}, test::hanoi(18, 0)}};
+    fake.firings = {{"a", "A", {"all"}, test::hanoi(17, 30)},
+                    {"b", "B", {"cho"}, test::hanoi(18, 0)}};
     json reply = run_json(fake, request("next", {{"n", 1}}));
     REQUIRE(reply["result"]["firings"].size() == 1);
-    CHECK(reply["result"]["firings"][0] ==
-          json{{"announcement", "a"}, {"title", "A"}, {"zones", {"all"}},
-               {"scheduled", "2026-12-07T17:30:00+07:00"}});
+    CHECK(reply["result"]["firings"][0] == json{{"announcement", "a"},
+                                                {"title", "A"},
+                                                {"zones", {"all"}},
+                                                {"scheduled", "2026-12-07T17:30:00+07:00"}});
 }
 
 TEST_CASE("arguments of a wrong type, range or name are refused with a clear message",
@@ -168,8 +185,10 @@ TEST_CASE("arguments of a wrong type, range or name are refused with a clear mes
     const Case cases[] = {
         {request("play"), "play: missing \"id\" (a string)"},
         {request("play", {{"id", 5}}), "play: \"id\" must be a string, not number"},
-        {request("play", {{"id", "a"}, {"zone", json::array()}}), "\"zone\" must be a string, not array"},
-        {request("play", {{"id", "a"}, {"zones", "x"}}), "unknown argument \"zones\" (it takes id, zone)"},
+        {request("play", {{"id", "a"}, {"zone", json::array()}}),
+         "\"zone\" must be a string, not array"},
+        {request("play", {{"id", "a"}, {"zones", "x"}}),
+         "unknown argument \"zones\" (it takes id, zone)"},
         {request("next", {{"n", "3"}}), "\"n\" must be an integer, not string"},
         {request("next", {{"n", 2.5}}), "\"n\" must be an integer, not number"},
         {request("next", {{"n", 0}}), "\"n\" must be from 1 to 1000"},
@@ -180,8 +199,10 @@ TEST_CASE("arguments of a wrong type, range or name are refused with a clear mes
         {request("announce", {{"tts", ""}}), "\"tts\" is empty"},
         {request("announce", {{"tts", "x"}, {"priority", "urgent"}}),
          "\"priority\" must be low, normal, high or emergency, not \"urgent\""},
-        {request("announce", {{"tts", "x"}, {"zones", "cho"}}), "\"zones\" must be an array of strings"},
-        {request("announce", {{"tts", "x"}, {"zones", {1, 2}}}), "must be an array of strings, not of number"},
+        {request("announce", {{"tts", "x"}, {"zones", "cho"}}),
+         "\"zones\" must be an array of strings"},
+        {request("announce", {{"tts", "x"}, {"zones", {1, 2}}}),
+         "must be an array of strings, not of number"},
         {request("pause", {{"until", 1234}}), "\"until\" must be a string, not number"},
         {request("pause", {{"until", "tomorrow"}}), "\"until\" must be an ISO 8601 instant"},
         {request("pause", {{"until", "2026-12-07T06:00:00+07:00"}}), "is not in the future"},
@@ -216,8 +237,9 @@ TEST_CASE("a ControlError keeps its code; other exceptions are 'failed'", "[cont
 
 TEST_CASE("an invalid schedule on reload returns every error line", "[control]") {
     test::FakeController fake;
-    fake.reload_result = {false, {"s.yaml:3:5: error: unknown key 'tittle'", "s.yaml:9:1: error: x"},
-                          {}, {}, {}, "old"};
+    fake.reload_result = {
+        false, {"s.yaml:3:5: error: unknown key 'tittle'", "s.yaml:9:1: error: x"}, {}, {}, {},
+        "old"};
     json reply = run_json(fake, request("reload"));
     CHECK(code_of(reply) == "failed");
     CHECK(message_of(reply) == "the schedule has 2 errors; the old schedule stays in force");

@@ -7,9 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
-
 #include <boost/asio/post.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -29,13 +28,16 @@ using test::RunningServer;
 
 namespace {
 
-daemon::ControlServerOptions options(const std::function<void(daemon::ControlServerOptions&)>& set) {
+daemon::ControlServerOptions options(
+    const std::function<void(daemon::ControlServerOptions&)>& set) {
     daemon::ControlServerOptions o;
     set(o);
     return o;
 }
 
-std::string status_line(int id = 1) { return protocol::frame(protocol::make_request(id, "status")); }
+std::string status_line(int id = 1) {
+    return protocol::frame(protocol::make_request(id, "status"));
+}
 
 /// True when a fresh client still gets a status reply.
 bool still_serves(const std::string& path) {
@@ -48,9 +50,24 @@ bool still_serves(const std::string& path) {
 /// Lines that are not valid requests in every way we could think of, plus random mutations.
 std::vector<std::string> hostile_lines(std::size_t random_count) {
     std::vector<std::string> lines = {
-        "{", "}", "[", "]", "null", "true", "0", "-0", "1e400", "-1e400", "\"\"", "{}", "[]",
-        R"({"v":1})", R"({"v":1,"cmd":null})", R"({"v":1,"cmd":"status","args":"x"})",
-        R"({"v":1e400,"cmd":"status"})", R"({"v":99999999999999999999999,"cmd":"status"})",
+        "{",
+        "}",
+        "[",
+        "]",
+        "null",
+        "true",
+        "0",
+        "-0",
+        "1e400",
+        "-1e400",
+        "\"\"",
+        "{}",
+        "[]",
+        R"({"v":1})",
+        R"({"v":1,"cmd":null})",
+        R"({"v":1,"cmd":"status","args":"x"})",
+        R"({"v":1e400,"cmd":"status"})",
+        R"({"v":99999999999999999999999,"cmd":"status"})",
         R"({"v":1,"id":99999999999999999999999,"cmd":"status"})",
         R"({"v":1,"id":-9223372036854775808,"cmd":"status"})",
         R"({"v":1,"id":1,"cmd":"next","args":{"n":1e308}})",
@@ -67,8 +84,8 @@ std::vector<std::string> hostile_lines(std::size_t random_count) {
         "\xef\xbb\xbf{\"v\":1,\"id\":1,\"cmd\":\"status\"}",
         std::string(5000, '[') + std::string(5000, ']'),
         std::string(30000, '{'),
-        "{\"v\":1,\"id\":1,\"cmd\":\"status\"" + std::string(1000, ' ') + ",\"x\":" +
-            std::string(60000, '9') + "}",
+        "{\"v\":1,\"id\":1,\"cmd\":\"status\"" + std::string(1000, ' ') +
+            ",\"x\":" + std::string(60000, '9') + "}",
         std::string("{\"v\":1,\0\"cmd\":\"status\"}", 24),
     };
     const std::string valid[] = {
@@ -80,7 +97,9 @@ std::vector<std::string> hostile_lines(std::size_t random_count) {
         R"({"v":1,"id":6,"cmd":"next","args":{"n":5}})",
     };
     std::mt19937 random(20261207);
-    auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random); };
+    auto pick = [&](std::size_t n) {
+        return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+    };
     for (std::size_t i = 0; i < random_count; ++i) {
         std::string line = valid[pick(std::size(valid))];
         switch (i % 5) {
@@ -159,7 +178,9 @@ TEST_CASE("hundreds of malformed requests each get one error reply; the server k
     LineClient c(server.path());
     std::size_t errors = 0;
     for (std::size_t i = 0; i < lines.size(); ++i) {
-        INFO("line " << i << ": " << json(lines[i]).dump(-1, ' ', true, json::error_handler_t::replace).substr(0, 200));
+        INFO("line "
+             << i << ": "
+             << json(lines[i]).dump(-1, ' ', true, json::error_handler_t::replace).substr(0, 200));
         c.send(lines[i] + "\n");
         json reply = c.read_json();
         REQUIRE(reply.is_object());
@@ -237,7 +258,8 @@ TEST_CASE("watchers are not timed out, receive events, and unsubscribe when they
 
 TEST_CASE("a client that leaves mid-reply does not disturb the server", "[control][socket]") {
     RunningServer server;
-    server.controller().firings.assign(1000, {"cchc-dvc", std::string(200, 'T'), {"all"}, test::hanoi(7, 0)});
+    server.controller().firings.assign(
+        1000, {"cchc-dvc", std::string(200, 'T'), {"all"}, test::hanoi(7, 0)});
     for (int round = 0; round < 20; ++round) {
         LineClient c(server.path());
         std::string batch;
@@ -245,9 +267,10 @@ TEST_CASE("a client that leaves mid-reply does not disturb the server", "[contro
             batch += protocol::frame(protocol::make_request(id, "next", {{"n", 1000}}));
         c.send(batch);
         if (round % 2) c.read_some();  // some read a little first
-    }  // closed with megabytes of replies unread
+    }                                  // closed with megabytes of replies unread
     CHECK(still_serves(server.path()));
-    for (int i = 0; i < 100 && server.on_loop([&] { return server.server().connection_count(); }); ++i)
+    for (int i = 0; i < 100 && server.on_loop([&] { return server.server().connection_count(); });
+         ++i)
         std::this_thread::sleep_for(10ms);
     CHECK(server.on_loop([&] { return server.server().connection_count(); }) == 0);
 }
@@ -265,7 +288,8 @@ TEST_CASE("connections beyond the limit get a busy line and are closed", "[contr
     CHECK(reply["error"]["code"] == "busy");
     CHECK(extra.at_eof());
     clients.pop_back();
-    for (int i = 0; i < 100 && server.on_loop([&] { return server.server().connection_count(); }) > 2; ++i)
+    for (int i = 0;
+         i < 100 && server.on_loop([&] { return server.server().connection_count(); }) > 2; ++i)
         std::this_thread::sleep_for(10ms);
     CHECK(still_serves(server.path()));
 }
@@ -289,15 +313,18 @@ TEST_CASE("a stale socket file is replaced; a live one or a regular file is refu
     test::FakeController controller;
     boost::asio::io_context io;
     {
-        daemon::ControlServer server(io, controller, options([&](auto& o) { o.socket_path = path; }));
-        CHECK_THROWS_WITH(daemon::ControlServer(io, controller, options([&](auto& o) { o.socket_path = path; })),
-                          Catch::Contains("another wardcastd is listening there"));
+        daemon::ControlServer server(io, controller,
+                                     options([&](auto& o) { o.socket_path = path; }));
+        CHECK_THROWS_WITH(
+            daemon::ControlServer(io, controller, options([&](auto& o) { o.socket_path = path; })),
+            Catch::Contains("another wardcastd is listening there"));
         server.stop();
         CHECK(!std::filesystem::exists(path));  // removed on stop: it was ours
     }
     std::ofstream(path) << "not a socket";
-    CHECK_THROWS_WITH(daemon::ControlServer(io, controller, options([&](auto& o) { o.socket_path = path; })),
-                      Catch::Contains("exists and is not a socket"));
+    CHECK_THROWS_WITH(
+        daemon::ControlServer(io, controller, options([&](auto& o) { o.socket_path = path; })),
+        Catch::Contains("exists and is not a socket"));
     CHECK(std::filesystem::exists(path));
 }
 

@@ -9,9 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
-
 #include <boost/asio/post.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -26,7 +25,7 @@ namespace wardcast::test {
 
 /// A fresh folder under /tmp (socket paths must stay under 108 bytes), removed afterwards.
 class SocketDir {
-public:
+  public:
     SocketDir() {
         char name[] = "/tmp/wardcast-ctl-XXXXXX";
         REQUIRE(::mkdtemp(name) != nullptr);
@@ -38,7 +37,7 @@ public:
     }
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -59,7 +58,7 @@ inline void bind_and_abandon(const std::string& path) {
 
 /// A ControlServer with a FakeController, its io_context run on a thread of its own.
 class RunningServer {
-public:
+  public:
     explicit RunningServer(daemon::ControlServerOptions options = {}) {
         if (options.socket_path.empty()) options.socket_path = dir_.path() / "run" / "control.sock";
         path_ = options.socket_path.string();
@@ -88,7 +87,7 @@ public:
     FakeController& controller() { return controller_; }
     daemon::ControlServer& server() { return *server_; }
 
-private:
+  private:
     SocketDir dir_;
     std::string path_;
     FakeController controller_;
@@ -99,7 +98,7 @@ private:
 
 /// A blocking client speaking lines, as a script with socat would.
 class LineClient {
-public:
+  public:
     explicit LineClient(const std::string& path) {
         fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         auto addr = address_of(path);
@@ -136,8 +135,8 @@ public:
                 buffer_.erase(0, end + 1);
                 return line;
             }
-            if (!fill(timeout)) FAIL("no complete line from the server (have: " << buffer_.size()
-                                                                                 << " bytes)");
+            if (!fill(timeout))
+                FAIL("no complete line from the server (have: " << buffer_.size() << " bytes)");
         }
     }
 
@@ -161,7 +160,7 @@ public:
         return eof_;
     }
 
-private:
+  private:
     /// Reads what is there within `timeout`; false on timeout, end of stream or error.
     bool fill(std::chrono::milliseconds timeout) {
         if (eof_) return false;
@@ -185,7 +184,7 @@ private:
 /// Pretends systemd passed a listening socket at `path` (fd 3, LISTEN_FDS, LISTEN_PID) for
 /// the scope's life; whatever was on fd 3 before is put back.
 class ListenFdsScope {
-public:
+  public:
     explicit ListenFdsScope(const std::string& path) {
         int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
         auto addr = address_of(path);
@@ -208,7 +207,7 @@ public:
         }
     }
 
-private:
+  private:
     int saved_ = -1;
 };
 

@@ -25,7 +25,7 @@ inline Instant hanoi(int hh, int mm, int ss = 0) {
 }
 
 class FakeController : public daemon::Controller {
-public:
+  public:
     FakeController() {
         status_info.station = "Phường Bồ Đề";
         status_info.timezone = "Asia/Ho_Chi_Minh";
@@ -41,7 +41,8 @@ public:
         status_info.on_air.push_back(on_air);
         status_info.next = daemon::NextInfo{"van-hoa", "Quy tắc ứng xử", {"all"}, hanoi(17, 30)};
         status_info.schedule_path = "/etc/wardcast/schedule.yaml";
-        status_info.schedule_sha256 = "3f2a9c1d00000000000000000000000000000000000000000000000000000000";
+        status_info.schedule_sha256 =
+            "3f2a9c1d00000000000000000000000000000000000000000000000000000000";
         status_info.schedule_since = hanoi(5, 59);
         status_info.daemon_since = hanoi(6, 0) - std::chrono::hours(72);
         status_info.now = hanoi(6, 0, 42);
@@ -91,7 +92,8 @@ public:
     void play(const std::string& id, const std::optional<std::string>& zone,
               const daemon::Who& who) override {
         if (std::find(known_ids.begin(), known_ids.end(), id) == known_ids.end())
-            throw daemon::ControlError("not_found", "no announcement \"" + id + "\" in the schedule");
+            throw daemon::ControlError("not_found",
+                                       "no announcement \"" + id + "\" in the schedule");
         record("play " + id + (zone ? " zone=" + *zone : ""), who);
     }
     void announce(const daemon::AnnounceRequest& r, const daemon::Who& who) override {
@@ -130,7 +132,7 @@ public:
         sinks_.erase(token);
     }
 
-private:
+  private:
     void record(std::string what, const daemon::Who& who) {
         std::lock_guard lock(mutex_);
         calls_.push_back({std::move(what), who});

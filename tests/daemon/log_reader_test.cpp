@@ -6,12 +6,14 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -78,12 +80,12 @@ LogEntry firing(const std::string& id, const std::string& scheduled) {
     return e;
 }
 
-LogEntry outcome(const std::string& status, const std::string& error = "") {
-    LogEntry e;
-    e.status = status;
-    e.error = error;
-    e.ended = at("2031-03-01T00:03:00.000Z");
-    return e;
+/// The outcome of `on_air`, repeating its fields as the daemon does.
+LogEntry outcome(LogEntry on_air, const std::string& status, const std::string& error = "") {
+    on_air.status = status;
+    on_air.error = error;
+    on_air.ended = *on_air.started + 3min;
+    return on_air;
 }
 
 LogEntry command(const std::string& text) {
@@ -104,16 +106,18 @@ fs::path make_log(const TempDir& dir) {
     const fs::path path = dir.path / "broadcasts.db";
     BroadcastLog log(path);
     log.record_operator(command("pause"));
-    log.begin_broadcast(firing("news", "2031-03-01T00:00:00.000Z"), true);
-    log.finish_broadcast(2, outcome("played"));
+    const LogEntry news1 = firing("news", "2031-03-01T00:00:00.000Z");
+    log.begin_broadcast(news1, true);
+    log.finish_broadcast(2, outcome(news1, "played"));
     LogEntry skipped = firing("weather", "2031-03-01T01:00:00.000Z");
     skipped.status = "skipped";
     skipped.error = "zones busy with news until 08:01; waited longer than max_delay 1m";
     skipped.started.reset();
     skipped.lateness_ms.reset();
     log.record_not_aired(skipped);
-    log.begin_broadcast(firing("news", "2031-03-02T00:00:00.000Z"), true);
-    log.finish_broadcast(5, outcome("failed", "alsa: device \"hw:1\" busy, retry later"));
+    const LogEntry news2 = firing("news", "2031-03-02T00:00:00.000Z");
+    log.begin_broadcast(news2, true);
+    log.finish_broadcast(5, outcome(news2, "failed", "alsa: device \"hw:1\" busy, retry later"));
     log.record_operator(command("resume"));
     LogEntry missed = firing("weather", "2031-03-03T01:00:00.000Z");
     missed.status = "missed";
@@ -280,12 +284,12 @@ TEST_CASE("lists the quick check cannot settle are checked by the recipe", "[rea
         LogEntry e = firing("news", "2031-03-01T00:00:00.000Z");
         e.zones = {"tổ \"1\"", "back\\slash"};  // stored with escapes
         log.begin_broadcast(e, true);
-        log.finish_broadcast(1, outcome("played"));
+        log.finish_broadcast(1, outcome(e, "played"));
     }
     const VerifyResult r = LogReader(path).verify();
     CHECK(r.intact);
     CHECK(r.entries == 2);
-    CHECK(r.rechecked == 1);
+    CHECK(r.rechecked == 2);  // the on_air entry and its outcome
 }
 
 TEST_CASE("verify names the first entry changed, removed, inserted or reordered",
@@ -350,13 +354,11 @@ TEST_CASE("an entry inserted with a well-forged hash is still found", "[reader][
     TempDir dir;
     const fs::path path = make_log(dir);
     std::vector<LogEntry> entries = BroadcastLog(path).entries();
-    // Entries 3.. move up one; a forged entry 3 chained properly to entry 2 takes the gap.
-    LogEntry forged = entries[2];
+    // Entries 3.. move up one; a forged command chained properly to entry 2 takes the gap.
+    LogEntry forged = entries[0];
     forged.seq = 3;
-    forged.status = "played";
-    forged.error = "";
-    forged.prev_hash = entries[1].hash;
-    forged.hash = BroadcastLog::entry_hash(forged, forged.prev_hash);
+    forged.command = "stop";
+    const std::string hash = BroadcastLog::entry_hash(forged, entries[1].hash);
     {
         RawDb raw(path);
         raw.exec("DROP TRIGGER entries_no_update;"
@@ -364,13 +366,14 @@ TEST_CASE("an entry inserted with a well-forged hash is still found", "[reader][
                  "UPDATE entries SET seq = seq - 99 WHERE seq >= 103;"
                  "INSERT INTO entries SELECT 3, kind, recorded_at, station, announcement_id, title,"
                  " trigger, uid, user, zones, scheduled, started, ended, lateness_ms, status,"
-                 " error, audio_sha256, schedule_sha256, on_air_seq, command, result, prev_hash,"
-                 " '" + forged.hash + "' FROM entries WHERE seq = 4");
+                 " error, audio_sha256, schedule_sha256, on_air_seq, 'stop', result, '" +
+                 entries[1].hash + "', '" + hash + "' FROM entries WHERE seq = 1");
     }
     const VerifyResult r = LogReader(path).verify();
     CHECK_FALSE(r.intact);
-    CHECK(r.bad_seq == 3);
-    CHECK(r.problem == "entry 3 was inserted: entry 4 follows entry 2");
+    // The forgery itself chains; the entry after it no longer does.
+    CHECK(r.bad_seq == 4);
+    CHECK(r.problem == "entry 4 was inserted or reordered: its prev_hash does not match entry 3");
 }
 
 TEST_CASE("a chain re-hashed after the fact still shows an outcome pointing astray",
@@ -381,7 +384,7 @@ TEST_CASE("a chain re-hashed after the fact still shows an outcome pointing astr
     // Entry 6 now claims to close entry 4 (a skipped firing); every hash from 6 on is redone.
     {
         RawDb raw(path);
-        raw.exec("DROP TRIGGER entries_no_update; DROP INDEX entries_outcome");
+        raw.exec("DROP TRIGGER entries_no_update");
         std::string prev = entries[4].hash;
         for (std::size_t i = 5; i < entries.size(); ++i) {
             LogEntry& e = entries[i];
@@ -463,6 +466,7 @@ TEST_CASE("the reader works beside a running writer and changes no file", "[read
         LogReader reader(path);
         CHECK(seqs(reader, {}).size() == 6);
         CHECK(reader.verify().intact);
+        CHECK(snapshot() == before);
         // A later append is seen by the next read.
         writer.record_operator(command("stop"));
         CHECK(seqs(reader, {}).back() == 9);

@@ -2,9 +2,8 @@
 // fake Controller in this process: what they print, and their exit codes.
 
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <future>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "tests/daemon/control_test_support.hpp"
@@ -29,13 +28,14 @@ TEST_CASE("status shows what is on air, next, schedule and uptime in the station
     auto r = ctl_at(server.path(), {"status"});
     CHECK(r.exit_code == 0);
     CHECK(r.err.empty());
-    CHECK(r.out_lines() == std::vector<std::string>{
-        "Station: Phường Bồ Đề (Asia/Ho_Chi_Minh), wardcastd 0.1.0",
-        "On air: Dịch vụ công trực tuyến (cchc-dvc) on to-dan-pho-1, to-dan-pho-2 — 00:42 of "
-        "01:29, 00:47 left",
-        "Next: Quy tắc ứng xử (van-hoa) at Mon 2026-12-07 17:30 on all",
-        "Schedule: /etc/wardcast/schedule.yaml (sha256 3f2a9c1d…) since Mon 2026-12-07 05:59",
-        "Up since Fri 2026-12-04 06:00 (3 days)"});
+    CHECK(r.out_lines() ==
+          std::vector<std::string>{
+              "Station: Phường Bồ Đề (Asia/Ho_Chi_Minh), wardcastd 0.1.0",
+              "On air: Dịch vụ công trực tuyến (cchc-dvc) on to-dan-pho-1, to-dan-pho-2 — 00:42 of "
+              "01:29, 00:47 left",
+              "Next: Quy tắc ứng xử (van-hoa) at Mon 2026-12-07 17:30 on all",
+              "Schedule: /etc/wardcast/schedule.yaml (sha256 3f2a9c1d…) since Mon 2026-12-07 05:59",
+              "Up since Fri 2026-12-04 06:00 (3 days)"});
 
     server.controller().status_info.on_air.clear();
     server.controller().status_info.paused = true;
@@ -59,16 +59,19 @@ TEST_CASE("commands that change something say what they did", "[e2e][online]") {
     };
     const Case cases[] = {
         {{"play", "cchc-dvc"}, "playing cchc-dvc now on its zones\n", "play cchc-dvc"},
-        {{"play", "cchc-dvc", "--zone", "cho"}, "playing cchc-dvc now on zone cho\n",
+        {{"play", "cchc-dvc", "--zone", "cho"},
+         "playing cchc-dvc now on zone cho\n",
          "play cchc-dvc zone=cho"},
         {{"announce", "--tts", "Mất nước", "--priority", "emergency"},
-         "announcing on every zone — emergency: interrupts what is on air\n", "announce emergency"},
+         "announcing on every zone — emergency: interrupts what is on air\n",
+         "announce emergency"},
         {{"stop"}, "stopped: cchc-dvc (logged cancelled)\n", "stop"},
         {{"pause"}, "scheduled broadcasts paused until you resume (wardcastctl resume)\n", "pause"},
         {{"resume"}, "scheduled broadcasts resumed\n", "resume"},
         {{"volume", "80%"}, "volume of every zone set to 80%\n", "volume * 0.800000"},
         {{"volume", "cho", "0.25"}, "volume of zone cho set to 25%\n", "volume cho 0.250000"},
-        {{"reload"}, "reloaded: 2 added (a, b), 1 removed (c), 1 changed (d); schedule sha256 abcdef01…\n",
+        {{"reload"},
+         "reloaded: 2 added (a, b), 1 removed (c), 1 changed (d); schedule sha256 abcdef01…\n",
          "reload"},
     };
     for (const auto& c : cases) {
@@ -91,9 +94,10 @@ TEST_CASE("an invalid schedule on reload: every error on stderr, exit 1", "[e2e]
     auto r = ctl_at(server.path(), {"reload"});
     CHECK(r.exit_code == 1);
     CHECK(r.out.empty());
-    CHECK(r.err_lines() == std::vector<std::string>{
-        "/etc/wardcast/schedule.yaml:3:5: error: unknown key 'tittle'",
-        "wardcastctl: reload: the schedule has 1 error; the old schedule stays in force"});
+    CHECK(r.err_lines() ==
+          std::vector<std::string>{
+              "/etc/wardcast/schedule.yaml:3:5: error: unknown key 'tittle'",
+              "wardcastctl: reload: the schedule has 1 error; the old schedule stays in force"});
 }
 
 TEST_CASE("a refused request is one line on stderr and exit 1", "[e2e][online]") {
@@ -103,7 +107,8 @@ TEST_CASE("a refused request is one line on stderr and exit 1", "[e2e][online]")
     CHECK(r.err == "wardcastctl: play: no announcement \"khong-co\" in the schedule\n");
     r = ctl_at(server.path(), {"pause", "--until", "yesterday"});
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Catch::StartsWith("wardcastctl: pause: \"until\" must be an ISO 8601 instant"));
+    CHECK_THAT(r.err,
+               Catch::StartsWith("wardcastctl: pause: \"until\" must be an ISO 8601 instant"));
     r = ctl_at(server.path(), {"play", "khong-co", "--json"});
     CHECK(json::parse(r.out)["error"]["code"] == "not_found");
 }
@@ -143,7 +148,8 @@ TEST_CASE("watch prints events as they come and exits 3 when the daemon goes", "
             std::this_thread::sleep_for(10ms);
         REQUIRE(server.controller().subscribers() == 1);
         server.on_loop([&] {
-            server.controller().emit({{"event", "operator"}, {"user", "alice"}, {"command", "stop"}});
+            server.controller().emit(
+                {{"event", "operator"}, {"user", "alice"}, {"command", "stop"}});
             return 0;
         });
         std::this_thread::sleep_for(200ms);
@@ -151,5 +157,6 @@ TEST_CASE("watch prints events as they come and exits 3 when the daemon goes", "
     auto r = watch.get();
     CHECK(r.exit_code == 3);
     REQUIRE(r.out_lines().size() == 1);
-    CHECK(json::parse(r.out) == json{{"v", 1}, {"event", "operator"}, {"user", "alice"}, {"command", "stop"}});
+    CHECK(json::parse(r.out) ==
+          json{{"v", 1}, {"event", "operator"}, {"user", "alice"}, {"command", "stop"}});
 }

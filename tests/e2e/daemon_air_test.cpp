@@ -58,7 +58,7 @@ TEST_CASE("the daemon airs on time: file output, two zones, a queue, a skip, a m
     write_tone_wav(dir.path() / "four.wav", 4000);
     write_tone_wav(dir.path() / "gone.wav", 1000);
     const auto out = dir.path() / "air";
-    const auto t0 = whole_second_after(5s);
+    const auto t0 = whole_second_after(startup_margin + 2s);
     std::string yaml = "station: { name: \"Phường Thử\", timezone: UTC }\nzones:\n"
                        "  - { id: a, output: \"file:" + (out / "a.wav").string() + "\" }\n"
                        "  - { id: b, output: \"file:" + (out / "b.wav").string() + "\" }\n"
@@ -78,7 +78,7 @@ TEST_CASE("the daemon airs on time: file output, two zones, a queue, a skip, a m
     Daemon daemon({"--schedule", schedule.string(), "--db", db.string(), "--socket",
                    (dir.path() / "control.sock").string()},
                   dir.path() / "wardcastd.log", {{"WARDCAST_CACHE", (dir.path() / "cache").string()}});
-    REQUIRE(daemon.wait_for_output("next: alpha", 10s));
+    REQUIRE(daemon.wait_for_output("next: alpha", startup_margin + 10s));
     std::filesystem::remove(dir.path() / "gone.wav");  // missing at air time
     REQUIRE(daemon.wait_for_output(
         "played after-missing", std::chrono::duration_cast<std::chrono::milliseconds>(t0 - Clock::now() + 15s)));
@@ -133,7 +133,7 @@ TEST_CASE("the daemon streams RTP that starts close to the instant", "[e2e][daem
     getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len);
     const int port = ntohs(addr.sin_port);
 
-    const auto t0 = whole_second_after(4s);
+    const auto t0 = whole_second_after(startup_margin + 1s);
     auto schedule = dir.write("schedule.yaml", "station: { timezone: UTC }\nzones:\n"
                                                "  - { id: loa, output: \"rtp://127.0.0.1:" +
                                                    std::to_string(port) + "\" }\n"
@@ -142,7 +142,7 @@ TEST_CASE("the daemon streams RTP that starts close to the instant", "[e2e][daem
     Daemon daemon({"--schedule", schedule.string(), "--db", (dir.path() / "b.db").string()},
                   dir.path() / "wardcastd.log", {{"WARDCAST_CACHE", (dir.path() / "cache").string()}});
     pollfd p{sock, POLLIN, 0};
-    REQUIRE(poll(&p, 1, 15000) == 1);
+    REQUIRE(poll(&p, 1, static_cast<int>((startup_margin + 15s).count() * 1000)) == 1);
     auto arrival = Clock::now();
     unsigned char packet[2048];
     auto n = recv(sock, packet, sizeof packet, 0);
@@ -161,7 +161,7 @@ TEST_CASE("the daemon refuses an invalid schedule with the validation messages",
     Fixture fx("invalid");
     Daemon daemon({"--schedule", fx.file(), "--db", (fx.path() / "b.db").string()},
                   fx.path() / "wardcastd.log", {{"WARDCAST_CACHE", (fx.path() / "cache").string()}});
-    CHECK(daemon.wait(20s) == 1);
+    CHECK(daemon.wait(startup_margin + 20s) == 1);
     auto text = daemon.output();
     CHECK(text.find(fx.file() + ":13:5: error: unknown key 'prioirty' (did you mean 'priority'?)") !=
           std::string::npos);

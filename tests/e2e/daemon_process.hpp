@@ -129,6 +129,14 @@ inline std::vector<Row> query(const std::filesystem::path& db, const std::string
 
 using Clock = std::chrono::system_clock;
 
+/// Time for wardcastd to start (read the schedule, measure its files) before the first
+/// firing of a test: sanitizer builds run several times slower.
+#ifdef WARDCAST_SANITIZED
+inline constexpr std::chrono::seconds startup_margin{15};
+#else
+inline constexpr std::chrono::seconds startup_margin{4};
+#endif
+
 /// The whole second `s` after the next whole second: an instant to schedule a test firing at.
 inline Clock::time_point whole_second_after(std::chrono::seconds s) {
     return std::chrono::ceil<std::chrono::seconds>(Clock::now()) + s;

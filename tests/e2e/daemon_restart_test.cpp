@@ -38,15 +38,15 @@ struct Station {
 
 TEST_CASE("kill -9 on air: the next start records it interrupted, and the next firing airs",
           "[e2e][daemon][crash]") {
-    auto t0 = whole_second_after(4s);
+    auto t0 = whole_second_after(startup_margin + 1s);
     Station st("  - id: long\n    zones: [a]\n    audio: ten.wav\n" + when(t0) +
                "  - id: after\n    zones: [b]\n    audio: one.wav\n" + when(t0 + 8s));
     auto first = st.start("first");
-    REQUIRE(first->wait_for_output("on air: long", 15s));
+    REQUIRE(first->wait_for_output("on air: long", startup_margin + 15s));
     CHECK(first->stop(SIGKILL) == -SIGKILL);
 
     auto second = st.start("second");
-    REQUIRE(second->wait_for_output("played after", 20s));
+    REQUIRE(second->wait_for_output("played after", startup_margin + 20s));
     CHECK(second->stop() == 0);
     INFO(second->output());
 
@@ -64,13 +64,13 @@ TEST_CASE("kill -9 on air: the next start records it interrupted, and the next f
 }
 
 TEST_CASE("a restart right after a firing aired does not air it again", "[e2e][daemon][crash]") {
-    auto t0 = whole_second_after(3s);
+    auto t0 = whole_second_after(startup_margin + 0s);
     Station st("  - id: once\n    zones: [a]\n    audio: one.wav\n" + when(t0));
     auto first = st.start("first");
-    REQUIRE(first->wait_for_output("played once", 15s));
+    REQUIRE(first->wait_for_output("played once", startup_margin + 15s));
     CHECK(first->stop() == 0);
     auto second = st.start("second");
-    REQUIRE(second->wait_for_output("nothing more to air", 15s));
+    REQUIRE(second->wait_for_output("nothing more to air", startup_margin + 15s));
     std::this_thread::sleep_for(1s);
     CHECK(second->stop() == 0);
     CHECK(second->output().find("on air: once") == std::string::npos);
@@ -79,17 +79,17 @@ TEST_CASE("a restart right after a firing aired does not air it again", "[e2e][d
 
 TEST_CASE("downtime: late by more than catch_up is missed, within it airs as catch-up",
           "[e2e][daemon][crash]") {
-    auto t0 = whole_second_after(3s);
+    auto t0 = whole_second_after(startup_margin + 0s);
     Station st("  - id: first\n    zones: [a]\n    audio: one.wav\n" + when(t0) +
                "  - id: gone\n    zones: [a]\n    audio: one.wav\n    catch_up: 1s\n" + when(t0 + 3s) +
                "  - id: within\n    zones: [b]\n    audio: one.wav\n    catch_up: 1m\n" + when(t0 + 4s));
     auto first = st.start("first");
-    REQUIRE(first->wait_for_output("played first", 15s));
+    REQUIRE(first->wait_for_output("played first", startup_margin + 15s));
     CHECK(first->stop() == 0);
     std::this_thread::sleep_until(t0 + 7s);  // down while `gone` and `within` were due
 
     auto second = st.start("second");
-    REQUIRE(second->wait_for_output("played within", 15s));
+    REQUIRE(second->wait_for_output("played within", startup_margin + 15s));
     CHECK(second->stop() == 0);
     auto rows = outcomes(st.db);
     CHECK(rows["first"]["status"] == "played");
@@ -102,10 +102,10 @@ TEST_CASE("downtime: late by more than catch_up is missed, within it airs as cat
 }
 
 TEST_CASE("SIGTERM on air ends the broadcast and records it cancelled", "[e2e][daemon]") {
-    auto t0 = whole_second_after(3s);
+    auto t0 = whole_second_after(startup_margin + 0s);
     Station st("  - id: long\n    zones: [a]\n    audio: ten.wav\n" + when(t0));
     auto d = st.start("run");
-    REQUIRE(d->wait_for_output("on air: long", 15s));
+    REQUIRE(d->wait_for_output("on air: long", startup_margin + 15s));
     CHECK(d->stop(SIGTERM) == 0);
     auto rows = st.broadcasts();
     REQUIRE(rows.size() == 1);

@@ -52,7 +52,8 @@ Measure measure(const std::vector<std::string>& argv) {
     int status = 0;
     rusage usage{};
     wait4(pid, &status, 0, &usage);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return {s, usage.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
@@ -77,16 +78,19 @@ class BulkWriter {
   public:
     explicit BulkWriter(const std::filesystem::path& path) {
         check(sqlite3_open(path.c_str(), &db_), db_, "open");
-        exec("PRAGMA synchronous = OFF; BEGIN");
+        // No journal while filling (a WAL would hold the whole file once more), back to WAL
+        // at the end as wardcastd leaves it.
+        exec("PRAGMA journal_mode = DELETE; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+             " PRAGMA cache_size = -262144; BEGIN");
         check(sqlite3_prepare_v2(
                   db_,
                   "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
                   " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
                   -1, &insert_, nullptr),
               db_, "prepare");
-        check(sqlite3_prepare_v2(db_, "INSERT INTO claims VALUES (?1, ?2, ?3)", -1, &claim_,
-                                 nullptr),
-              db_, "prepare");
+        check(
+            sqlite3_prepare_v2(db_, "INSERT INTO claims VALUES (?1, ?2, ?3)", -1, &claim_, nullptr),
+            db_, "prepare");
     }
     ~BulkWriter() {
         sqlite3_finalize(insert_);
@@ -127,10 +131,12 @@ class BulkWriter {
         return e.seq;
     }
     std::int64_t count() const { return seq_; }
-    void commit() { exec("COMMIT"); }
+    void commit() { exec("COMMIT; PRAGMA journal_mode = WAL"); }
 
   private:
-    void exec(const char* sql) { check(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), db_, sql); }
+    void exec(const char* sql) {
+        check(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), db_, sql);
+    }
 
     sqlite3* db_ = nullptr;
     sqlite3_stmt* insert_ = nullptr;
@@ -154,7 +160,8 @@ void make_log(const std::filesystem::path& path, std::int64_t target) {
     }
     std::vector<std::string> titles, audio;
     for (int a = 0; a < 200; ++a) {
-        titles.push_back("Thông báo số " + std::to_string(a) + ": lịch tiêm chủng, vệ sinh môi trường");
+        titles.push_back("Thông báo số " + std::to_string(a) +
+                         ": lịch tiêm chủng, vệ sinh môi trường");
     }
     for (int a = 0; a < 200; ++a) audio.push_back(hex(rng));
     const std::string chime = hex(rng);
@@ -188,7 +195,8 @@ void make_log(const std::filesystem::path& path, std::int64_t target) {
                 w.append(e, true);
                 continue;
             }
-            const auto late = std::chrono::milliseconds(rng() % 20 == 0 ? rng() % 300000 : rng() % 900);
+            const auto late =
+                std::chrono::milliseconds(rng() % 20 == 0 ? rng() % 300000 : rng() % 900);
             e.kind = "on_air";
             e.started = *e.scheduled + late;
             e.lateness_ms = late.count();
@@ -198,7 +206,10 @@ void make_log(const std::filesystem::path& path, std::int64_t target) {
             e.on_air_seq = on_air;
             e.ended = *e.started + std::chrono::seconds(40 + rng() % 120);
             e.recorded_at = *e.ended;
-            e.status = roll < 94 ? "played" : roll < 97 ? "failed" : roll < 98 ? "preempted" : "cancelled";
+            e.status = roll < 94   ? "played"
+                       : roll < 97 ? "failed"
+                       : roll < 98 ? "preempted"
+                                   : "cancelled";
             if (e.status == "failed") e.error = "alsa:hw:1: device busy";
             w.append(e, false);
         }
@@ -233,8 +244,9 @@ int main(int argc, char** argv) {
     if (!std::filesystem::exists(db)) {
         const auto start = std::chrono::steady_clock::now();
         make_log(db, target);
-        std::printf("made %lld entries in %.1f s\n", static_cast<long long>(target),
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        std::printf(
+            "made %lld entries in %.1f s\n", static_cast<long long>(target),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     std::uintmax_t bytes = std::filesystem::file_size(db);
     std::printf("log: %s, %.1f MB, %.0f bytes per entry\n", db.c_str(), bytes / 1e6,

@@ -52,10 +52,9 @@ std::string csv_field(const std::string& text) {
 }
 
 constexpr std::array<const char*, 21> kFields = {
-    "seq",         "kind",     "recorded_at", "station",     "announcement_id", "title",
-    "trigger",     "uid",      "user",        "zones",       "scheduled",       "started",
-    "ended",       "lateness_ms", "status",   "error",       "command",         "result",
-    "schedule_sha256", "audio_sha256", "hash"};
+    "seq",    "kind",  "recorded_at", "station",   "announcement_id", "title",        "trigger",
+    "uid",    "user",  "zones",       "scheduled", "started",         "ended",        "lateness_ms",
+    "status", "error", "command",     "result",    "schedule_sha256", "audio_sha256", "hash"};
 
 /// Writes entries as CSV, JSON lines or a table, one at a time.
 class EntryPrinter {
@@ -72,7 +71,7 @@ class EntryPrinter {
 
     void print(const LogEntry& e) {
         ++count_;
-        ++by_status_[e.kind == "operator" ? "" : e.status];
+        ++by_status_[e.kind == "broadcast" ? e.status : e.kind];
         if (options_.json) {
             print_json(e);
         } else if (options_.csv) {
@@ -94,7 +93,11 @@ class EntryPrinter {
         for (const char* status : kStatuses) {
             if (by_status_.count(status)) summary += ", " + count(by_status_[status], status);
         }
-        if (by_status_.count("")) summary += ", " + count(by_status_[""], "command", "commands");
+        if (by_status_.count("on_air"))
+            summary += ", " + count(by_status_["on_air"], "start", "starts");
+        if (by_status_.count("operator")) {
+            summary += ", " + count(by_status_["operator"], "command", "commands");
+        }
         out_ << count(count_, "entry", "entries") << ":" << summary.substr(1) << '\n';
     }
 
@@ -153,11 +156,27 @@ class EntryPrinter {
         auto opt = [](const std::optional<std::int64_t>& v) {
             return v ? std::to_string(*v) : std::string();
         };
-        const std::array<std::string, kFields.size()> cells = {
-            std::to_string(e.seq), e.kind, instant(e.recorded_at), e.station, e.announcement_id,
-            e.title, e.trigger, opt(e.uid), e.user, joined(e.zones, ";"), instant(e.scheduled),
-            instant(e.started), instant(e.ended), opt(e.lateness_ms), e.status, e.error,
-            e.command, e.result, e.schedule_sha256, joined(e.audio_sha256, ";"), e.hash};
+        const std::array<std::string, kFields.size()> cells = {std::to_string(e.seq),
+                                                               e.kind,
+                                                               instant(e.recorded_at),
+                                                               e.station,
+                                                               e.announcement_id,
+                                                               e.title,
+                                                               e.trigger,
+                                                               opt(e.uid),
+                                                               e.user,
+                                                               joined(e.zones, ";"),
+                                                               instant(e.scheduled),
+                                                               instant(e.started),
+                                                               instant(e.ended),
+                                                               opt(e.lateness_ms),
+                                                               e.status,
+                                                               e.error,
+                                                               e.command,
+                                                               e.result,
+                                                               e.schedule_sha256,
+                                                               joined(e.audio_sha256, ";"),
+                                                               e.hash};
         line_.clear();
         for (const auto& cell : cells) {
             if (&cell != &cells.front()) line_ += ',';
@@ -177,8 +196,8 @@ class EntryPrinter {
         const bool command = e.kind == "operator";
         std::string scheduled = e.scheduled ? local(e.scheduled, "") : "-";
         std::string who = !e.user.empty() ? e.user : e.uid ? "uid " + std::to_string(*e.uid) : "";
-        std::string note = command ? e.command + " → " + (e.result.empty() ? "?" : e.result)
-                                   : e.error;
+        std::string note =
+            command ? e.command + " → " + (e.result.empty() ? "?" : e.result) : e.error;
         // A command has no start: when it was recorded stands there instead.
         const std::string started = local(command ? e.recorded_at : e.started, "");
         std::vector<std::string> cells = {
@@ -190,7 +209,9 @@ class EntryPrinter {
             truncate(e.announcement_id.empty() ? e.title : e.announcement_id, 32),
             e.trigger.empty() ? "-" : e.trigger,
             truncate(joined(e.zones, ","), 30),
-            command ? "-" : e.status,
+            e.kind == "broadcast" ? e.status
+            : e.kind == "on_air"  ? "on air"
+                                  : "-",
             truncate(who, 16),
             note};
         if (sample_.size() < kWidthSample && widths_.empty()) {
@@ -203,9 +224,9 @@ class EntryPrinter {
 
     void flush_sample() {
         if (!widths_.empty()) return;
-        const std::vector<std::string> headers = {"SEQ",  "SCHEDULED", "STARTED", "ENDED",
-                                                  "LATE (ms)", "ANNOUNCEMENT", "TRIGGER",
-                                                  "ZONES", "STATUS", "WHO", "NOTE"};
+        const std::vector<std::string> headers = {"SEQ",       "SCHEDULED",    "STARTED", "ENDED",
+                                                  "LATE (ms)", "ANNOUNCEMENT", "TRIGGER", "ZONES",
+                                                  "STATUS",    "WHO",          "NOTE"};
         widths_.resize(headers.size());
         for (std::size_t c = 0; c < headers.size(); ++c) widths_[c] = display_width(headers[c]);
         for (const auto& row : sample_) {
@@ -226,7 +247,7 @@ class EntryPrinter {
     std::vector<std::vector<std::string>> sample_;
     std::vector<std::size_t> widths_;
     std::size_t count_ = 0;
-    std::map<std::string, std::size_t> by_status_;  // "" counts operator commands
+    std::map<std::string, std::size_t> by_status_;  // by status; on_air and operator by kind
 };
 
 const date::time_zone* zone_named(const std::string& name) {
@@ -261,8 +282,8 @@ StationInfo station_of(daemon::LogReader& reader) {
 }
 
 int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
-    if (options.status && std::find(kStatuses.begin(), kStatuses.end(), *options.status) ==
-                              kStatuses.end()) {
+    if (options.status &&
+        std::find(kStatuses.begin(), kStatuses.end(), *options.status) == kStatuses.end()) {
         std::string list;
         for (const char* s : kStatuses) list += std::string(list.empty() ? "" : ", ") + s;
         err << "wardcastctl log: --status '" << *options.status << "' is not one of " << list
@@ -280,6 +301,7 @@ int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
     const date::time_zone& zone = *station.zone;
 
     daemon::LogFilter filter;
+    if (options.all) filter.kinds.clear();
     filter.announcement = options.announcement;
     filter.status = options.status;
     for (auto [text, flag, bound] : {std::tuple(&options.from, "--from", &filter.from),
@@ -300,7 +322,8 @@ int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
 
     if (!options.csv && !options.json) {
         std::string span;
-        if (filter.from) span += " from " + schedules::format_local(*filter.from, zone).substr(0, 16);
+        if (filter.from)
+            span += " from " + schedules::format_local(*filter.from, zone).substr(0, 16);
         if (filter.to) span += " to " + schedules::format_local(*filter.to, zone).substr(0, 16);
         out << station.name << (station.name.empty() ? "" : " — ") << options.db << span << " ("
             << zone.name() << ")\n";
@@ -364,7 +387,9 @@ int run_verify(const VerifyOptions& options, std::ostream& out, std::ostream& er
 CLI::App* add_log_command(CLI::App& app, LogOptions& o) {
     auto* cmd = app.add_subcommand(
         "log", "Show broadcasts and operator commands from the log file (read-only)");
-    cmd->add_option("--db", o.db, "the broadcast log")->envname("WARDCAST_DB")->capture_default_str();
+    cmd->add_option("--db", o.db, "the broadcast log")
+        ->envname("WARDCAST_DB")
+        ->capture_default_str();
     cmd->add_option("--from", o.from,
                     "from, inclusive: DATE (local midnight) or INSTANT (scheduled, or recorded "
                     "when there is no schedule)");
@@ -373,6 +398,7 @@ CLI::App* add_log_command(CLI::App& app, LogOptions& o) {
     cmd->add_option("--status", o.status,
                     "only this status: played, failed, skipped, missed, preempted, cancelled, "
                     "interrupted");
+    cmd->add_flag("--all", o.all, "also the on_air entries written as each broadcast started");
     auto* csv = cmd->add_flag("--csv", o.csv, "CSV (RFC 4180, UTF-8) with a header row");
     cmd->add_flag("--json", o.json, "one JSON object a line")->excludes(csv);
     return cmd;
@@ -380,9 +406,12 @@ CLI::App* add_log_command(CLI::App& app, LogOptions& o) {
 
 CLI::App* add_verify_command(CLI::App& app, VerifyOptions& o) {
     auto* cmd = app.add_subcommand(
-        "verify", "Check the log's hash chain: exit 1 naming the first changed, removed or "
-                  "inserted entry");
-    cmd->add_option("--db", o.db, "the broadcast log")->envname("WARDCAST_DB")->capture_default_str();
+        "verify",
+        "Check the log's hash chain: exit 1 naming the first changed, removed or "
+        "inserted entry");
+    cmd->add_option("--db", o.db, "the broadcast log")
+        ->envname("WARDCAST_DB")
+        ->capture_default_str();
     cmd->add_flag("--json", o.json, "one JSON object");
     return cmd;
 }

@@ -27,14 +27,16 @@ struct LogOptions {
     std::optional<std::string> to;    ///< DATE or INSTANT, exclusive
     std::optional<std::string> announcement;
     std::optional<std::string> status;  ///< one of SPEC §6's broadcast statuses
+    bool all = false;                   ///< also on_air entries (each start), not only outcomes
     bool csv = false;
     bool json = false;
 };
 
-/// `wardcastctl log`: broadcast outcomes and operator commands, in append order, filtered by
-/// time (the scheduled instant, or when recorded for entries with none), announcement and
-/// status. A table in the station's time zone, RFC 4180 CSV, or JSON lines. exit_ok also when
-/// nothing matches; exit_failed when the file cannot be read; exit_usage for bad options.
+/// `wardcastctl log`: broadcast outcomes and operator commands (with `all`, every entry), in
+/// append order, filtered by time (the scheduled instant, or when recorded for entries with
+/// none), announcement and status. A table in the station's time zone, RFC 4180 CSV, or JSON
+/// lines. exit_ok also when nothing matches; exit_failed when the file cannot be read;
+/// exit_usage for bad options.
 int run_log(const LogOptions& options, std::ostream& out, std::ostream& err);
 
 struct VerifyOptions {
@@ -55,8 +57,8 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& options);
 
 /// The station as the log's latest stored schedule names it.
 struct StationInfo {
-    std::string name;                         ///< "" when no schedule was stored
-    const date::time_zone* zone = nullptr;    ///< never null
+    std::string name;                       ///< "" when no schedule was stored
+    const date::time_zone* zone = nullptr;  ///< never null
 };
 
 /// The station's name and time zone from the latest schedule version stored in the log

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 
 #include <cstdlib>
 
@@ -77,9 +78,15 @@ Instance::Instance(Options options)
     scheduler_->on_event([this](const nlohmann::json& event) { publish(event); });
     daemon_since_ = schedule_since_ = wall_now();
     clock_watch_ = std::make_unique<ClockWatch>(io_, [this] { scheduler_->clock_stepped(); });
+    ControlServerOptions control;
+    control.socket_path = options_.socket;
+    control_ = std::make_unique<ControlServer>(io_, *this, control);
+    spdlog::info("listening on {}{}", control_->path(), control_->inherited() ? " (from systemd)" : "");
 }
 
-Instance::~Instance() = default;
+Instance::~Instance() {
+    if (control_) control_->stop();
+}
 
 std::string Instance::output_for(const schedules::Zone& zone) const {
     if (zone.output == "auto" && !have_sound_device_ && !options_.fallback_output.empty())
@@ -135,6 +142,8 @@ void Instance::arm_daily_digest() {
 
 void Instance::on_signal(int signal) {
     spdlog::info("{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    sd_notify(0, "STOPPING=1");
+    control_->stop();
     scheduler_->shutdown("wardcastd was stopped (shutdown)");
     log_digest("stop");
     digest_timer_.cancel();
@@ -166,6 +175,8 @@ int Instance::run() {
     if (auto next = scheduler_->next_firing())
         spdlog::info("{}: {} announcements; next: {} at {}", s.station_name, s.announcements.size(),
                      next->announcement->id, schedules::format_local(next->scheduled, *s.timezone));
+    // The schedule is loaded, the log open and the socket listening: ready (MPD does the same).
+    sd_notify(0, "READY=1");
     io_.run();
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "audio/player.hpp"
 #include "daemon/broadcast_log.hpp"
 #include "daemon/clock_watch.hpp"
+#include "daemon/control_server.hpp"
 #include "daemon/controller.hpp"
 #include "daemon/loaded_schedule.hpp"
 #include "daemon/scheduler.hpp"
@@ -82,6 +83,7 @@ private:
     std::unique_ptr<audio::Player> player_;
     std::unique_ptr<Scheduler> scheduler_;
     std::unique_ptr<ClockWatch> clock_watch_;
+    std::unique_ptr<ControlServer> control_;  // last: it calls into everything above
     bool have_sound_device_ = false;
     Instant daemon_since_{};
     Instant schedule_since_{};

@@ -127,8 +127,8 @@ class RowReader {
             instant_text_.assign(row.view(col));
             auto parsed = parse_utc(instant_text_);
             if (!parsed && problem.empty()) {
-                problem = std::string("its ") + name + " \"" + instant_text_ +
-                          "\" is not an instant";
+                problem =
+                    std::string("its ") + name + " \"" + instant_text_ + "\" is not an instant";
             }
             return parsed;
         };
@@ -203,19 +203,26 @@ class RowHasher {
     std::string hash(const Statement& row, std::string_view prev_hash) {
         // The recipe's 21 columns by type; recorded_at is never NULL.
         enum Kind { text, list, instant, number };
-        static constexpr Kind kinds[21] = {number,  text,    instant, text,   text, text, text,
-                                           number,  text,    list,    instant, instant, instant,
-                                           number,  text,    text,    list,   text, number,
-                                           text,    text};
+        static constexpr Kind kinds[21] = {number, text, instant, text,    text,    text,    text,
+                                           number, text, list,    instant, instant, instant, number,
+                                           text,   text, list,    text,    number,  text,    text};
         if (row.is_null(2)) return {};
         buf_.assign("[");
         for (int col = 0; col < 21; ++col) {
             bool ok = true;
             switch (kinds[col]) {
-                case text: add_text(row.view(col)); break;
-                case list: ok = add_list(row.view(col)); break;
-                case instant: ok = add_instant(row, col); break;
-                case number: add_number(row, col); break;
+                case text:
+                    add_text(row.view(col));
+                    break;
+                case list:
+                    ok = add_list(row.view(col));
+                    break;
+                case instant:
+                    ok = add_instant(row, col);
+                    break;
+                case number:
+                    add_number(row, col);
+                    break;
             }
             if (!ok) return {};
         }
@@ -311,8 +318,9 @@ std::string refusal_of(sqlite3* db) {
     if (app_id != BroadcastLog::application_id) {
         char id[16];
         std::snprintf(id, sizeof id, "0x%08llx", static_cast<unsigned long long>(app_id));
-        return std::string("not a wardcast broadcast log (an SQLite database of another kind, "
-                           "application_id ") +
+        return std::string(
+                   "not a wardcast broadcast log (an SQLite database of another kind, "
+                   "application_id ") +
                id + ")";
     }
     if (version > BroadcastLog::schema_version) {
@@ -369,18 +377,14 @@ void append_json_string(std::string& out, std::string_view text) {
         }
         out.append(text.data() + copied, i - copied);
         copied = ++i;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 0xf];
+        static constexpr std::string_view shorts = "\"\\\b\f\n\r\t", letters = "\"\\bfnrt";
+        if (const auto k = shorts.find(static_cast<char>(c)); k != std::string_view::npos) {
+            out += '\\';
+            out += letters[k];
+        } else {
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
         }
     }
     out.append(text.data() + copied, text.size() - copied);
@@ -396,11 +400,11 @@ LogReader::LogReader(const std::filesystem::path& path) : path_(path) {
     }
     if (std::filesystem::is_directory(status)) throw std::runtime_error(cannot + "it is a folder");
 
-    const int rc = sqlite3_open_v2(uri_for(path_).c_str(), &db_,
-                                   SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
-    std::string refusal = rc != SQLITE_OK ? (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc))
-                                          : refusal_of(db_);
+    const int rc =
+        sqlite3_open_v2(uri_for(path_).c_str(), &db_,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    std::string refusal =
+        rc != SQLITE_OK ? (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)) : refusal_of(db_);
     if (::access(path_.c_str(), R_OK) != 0) {
         refusal = std::strerror(errno);
     } else if (refusal == sqlite3_errstr(SQLITE_READONLY) &&
@@ -452,8 +456,8 @@ void LogReader::each(const LogFilter& filter, const std::function<void(const Log
             recorded += " AND recorded_at < " + p;
         }
         sql += "seq IN (SELECT seq FROM entries WHERE " + scheduled +
-               " UNION ALL SELECT seq FROM entries WHERE scheduled IS NULL" + recorded +
-               ") AND " + where;
+               " UNION ALL SELECT seq FROM entries WHERE scheduled IS NULL" + recorded + ") AND " +
+               where;
     } else {
         sql += where;
     }
@@ -517,10 +521,9 @@ VerifyResult LogReader::verify() {
                 return broken(1, plural_entries(1, seq - 1) + " removed: entries start at " +
                                      std::to_string(seq));
             }
-            return broken(expected, plural_entries(expected, seq - 1) +
-                                        " removed: entries jump from " +
-                                        std::to_string(expected - 1) + " to " +
-                                        std::to_string(seq));
+            return broken(expected,
+                          plural_entries(expected, seq - 1) + " removed: entries jump from " +
+                              std::to_string(expected - 1) + " to " + std::to_string(seq));
         }
         const std::string_view stored_prev = rows.view(21), stored_hash = rows.view(22);
         if (stored_prev != prev) {
@@ -545,8 +548,8 @@ VerifyResult LogReader::verify() {
             const std::int64_t target = rows.int64(18);
             const auto t = static_cast<std::size_t>(target);
             if (target < 1 || target >= seq || !on_air[t] || closed[t]) {
-                return broken(seq, "entry " + std::to_string(seq) + " was changed: it closes entry " +
-                                       std::to_string(target) +
+                return broken(seq, "entry " + std::to_string(seq) +
+                                       " was changed: it closes entry " + std::to_string(target) +
                                        ", which is not an open on_air entry before it");
             }
             closed[t] = true;
@@ -568,10 +571,10 @@ VerifyResult LogReader::verify() {
     Statement claims(db_, "SELECT max(seq) FROM claims",
                      "broadcast log " + path_.string() + ": cannot read the claims");
     if (claims.step() && !claims.is_null(0) && claims.int64(0) > result.last_seq) {
-        return broken(result.last_seq + 1,
-                      "entries after " + std::to_string(result.last_seq) +
-                          " were removed: a claim points at entry " +
-                          std::to_string(claims.int64(0)) + ", which is missing");
+        return broken(result.last_seq + 1, "entries after " + std::to_string(result.last_seq) +
+                                               " were removed: a claim points at entry " +
+                                               std::to_string(claims.int64(0)) +
+                                               ", which is missing");
     }
     return result;
 }

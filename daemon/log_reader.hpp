@@ -18,11 +18,13 @@ namespace wardcast::daemon {
 
 /// Which entries to read; every field is optional.
 struct LogFilter {
-    std::optional<Instant> from;                ///< scheduled (or recorded, when none) >= from
-    std::optional<Instant> to;                  ///< ... < to
-    std::optional<std::string> announcement;    ///< announcement id
-    std::optional<std::string> status;          ///< broadcast status
-    std::vector<std::string> kinds = {"broadcast", "operator"};  ///< on_air entries are not outcomes
+    std::optional<Instant> from;              ///< scheduled (or recorded, when none) >= from
+    std::optional<Instant> to;                ///< ... < to
+    std::optional<std::string> announcement;  ///< announcement id
+    std::optional<std::string> status;        ///< broadcast status
+    /// Entry kinds to read, all when empty; by default the outcomes and commands (an on_air
+    /// entry only marks a start, its outcome repeats it).
+    std::vector<std::string> kinds = {"broadcast", "operator"};
 };
 
 /// A stored schedule version.
@@ -36,12 +38,12 @@ struct ScheduleVersion {
 /// What `verify` found.
 struct VerifyResult {
     bool intact = true;
-    std::int64_t entries = 0;        ///< entries checked
+    std::int64_t entries = 0;  ///< entries checked
     std::int64_t last_seq = 0;
-    std::string last_hash;           ///< the last entry's hash: the anchor to write down
-    Instant last_recorded_at{};      ///< when the last entry was recorded
+    std::string last_hash;                ///< the last entry's hash: the anchor to write down
+    Instant last_recorded_at{};           ///< when the last entry was recorded
     std::optional<std::int64_t> bad_seq;  ///< the first entry changed, removed or inserted
-    std::string problem;             ///< one line for an auditor, when not intact
+    std::string problem;                  ///< one line for an auditor, when not intact
     /// Entries the quick check could not settle (unusual text), hashed again by
     /// BroadcastLog::entry_hash; 0 for a log written by wardcastd and left alone.
     std::int64_t rechecked = 0;
@@ -51,7 +53,7 @@ struct VerifyResult {
 /// never modifies the file. Throws std::runtime_error with a one-line reason when the file
 /// cannot be opened or is not a wardcast log.
 class LogReader {
-public:
+  public:
     explicit LogReader(const std::filesystem::path& path);
     ~LogReader();
     LogReader(const LogReader&) = delete;
@@ -68,7 +70,7 @@ public:
     /// entry that was changed, removed or inserted.
     VerifyResult verify();
 
-private:
+  private:
     std::filesystem::path path_;
     sqlite3* db_ = nullptr;  // owned
 };

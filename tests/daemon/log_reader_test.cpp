@@ -39,8 +39,7 @@ struct TempDir {
 /// A raw read-write connection, as someone tampering with the file would open it.
 class RawDb {
   public:
-    explicit RawDb(const fs::path& path,
-                   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
+    explicit RawDb(const fs::path& path, int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
         REQUIRE(sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) == SQLITE_OK);
     }
     ~RawDb() { sqlite3_close_v2(db_); }
@@ -184,7 +183,8 @@ TEST_CASE("each filters by scheduled instant, or by when recorded for entries wi
         std::optional<std::string> from, to;
         Seqs expected;
     };
-    const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const auto now =
+        std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
     const std::string hour_ago = format_utc(now - 1h), in_an_hour = format_utc(now + 1h);
     const std::vector<Case> cases = {
         {"2031-03-01T00:00:00.000Z", "2031-03-02T00:00:00.000Z", {3, 4}},  // from inclusive
@@ -361,13 +361,14 @@ TEST_CASE("an entry inserted with a well-forged hash is still found", "[reader][
     const std::string hash = BroadcastLog::entry_hash(forged, entries[1].hash);
     {
         RawDb raw(path);
-        raw.exec("DROP TRIGGER entries_no_update;"
-                 "UPDATE entries SET seq = seq + 100 WHERE seq >= 3;"
-                 "UPDATE entries SET seq = seq - 99 WHERE seq >= 103;"
-                 "INSERT INTO entries SELECT 3, kind, recorded_at, station, announcement_id, title,"
-                 " trigger, uid, user, zones, scheduled, started, ended, lateness_ms, status,"
-                 " error, audio_sha256, schedule_sha256, on_air_seq, 'stop', result, '" +
-                 entries[1].hash + "', '" + hash + "' FROM entries WHERE seq = 1");
+        raw.exec(
+            "DROP TRIGGER entries_no_update;"
+            "UPDATE entries SET seq = seq + 100 WHERE seq >= 3;"
+            "UPDATE entries SET seq = seq - 99 WHERE seq >= 103;"
+            "INSERT INTO entries SELECT 3, kind, recorded_at, station, announcement_id, title,"
+            " trigger, uid, user, zones, scheduled, started, ended, lateness_ms, status,"
+            " error, audio_sha256, schedule_sha256, on_air_seq, 'stop', result, '" +
+            entries[1].hash + "', '" + hash + "' FROM entries WHERE seq = 1");
     }
     const VerifyResult r = LogReader(path).verify();
     CHECK_FALSE(r.intact);
@@ -502,9 +503,9 @@ TEST_CASE("append_json_string writes what nlohmann dump writes", "[reader][json]
         INFO("byte " << b);
         CHECK(mine(s) == dumped(s));
     }
-    for (const std::string s : {"", "Phường Bồ Đề", "😀 / \\ \"", "\xed\xa0\x80 surrogate",
-                                "\xc0\xaf overlong", "\xf4\x90\x80\x80 too big", "cut \xe1\xbb",
-                                "\xe1\xbb\xb1 ự"}) {
+    for (const std::string s :
+         {"", "Phường Bồ Đề", "😀 / \\ \"", "\xed\xa0\x80 surrogate", "\xc0\xaf overlong",
+          "\xf4\x90\x80\x80 too big", "cut \xe1\xbb", "\xe1\xbb\xb1 ự"}) {
         INFO(s);
         CHECK(mine(s) == dumped(s));
     }

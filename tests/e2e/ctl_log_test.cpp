@@ -17,7 +17,8 @@ using nlohmann::json;
 
 namespace {
 
-ProcessResult ctl(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
+ProcessResult ctl(std::vector<std::string> args,
+                  const std::map<std::string, std::string>& env = {}) {
     args.insert(args.begin(), WARDCASTCTL);
     return run_process(args, env);
 }
@@ -55,9 +56,9 @@ class FixedClockWriter {
         const std::string sql =
             "INSERT INTO entries VALUES (" + number(e.seq) + "," + text(e.kind) + "," +
             instant(e.recorded_at) + "," + text(e.station) + "," + text(e.announcement_id) + "," +
-            text(e.title) + "," + text(e.trigger) + "," + opt(e.uid, number) + "," +
-            text(e.user) + "," + text(json(e.zones).dump()) + "," + opt(e.scheduled, instant) +
-            "," + opt(e.started, instant) + "," + opt(e.ended, instant) + "," +
+            text(e.title) + "," + text(e.trigger) + "," + opt(e.uid, number) + "," + text(e.user) +
+            "," + text(json(e.zones).dump()) + "," + opt(e.scheduled, instant) + "," +
+            opt(e.started, instant) + "," + opt(e.ended, instant) + "," +
             opt(e.lateness_ms, number) + "," + text(e.status) + "," + text(e.error) + "," +
             text(json(e.audio_sha256).dump()) + "," + text(e.schedule_sha256) + "," +
             opt(e.on_air_seq, number) + "," + text(e.command) + "," + text(e.result) + "," +
@@ -139,7 +140,8 @@ class LogFixture {
         tc.recorded_at = local("2031-03-01T06:01:00.010");
         w.append(tc);
         tc.kind = "on_air", tc.status = "", tc.error = "";
-        tc.scheduled = local("2031-03-02T06:30:00.000"), tc.started = local("2031-03-02T06:30:00.500");
+        tc.scheduled = local("2031-03-02T06:30:00.000"),
+        tc.started = local("2031-03-02T06:30:00.500");
         tc.lateness_ms = 500, tc.recorded_at = *tc.started;
         w.append(tc);
         tc.kind = "broadcast", tc.on_air_seq = 5, tc.status = "failed";
@@ -195,7 +197,8 @@ TEST_CASE("log shows an auditor outcomes and commands in the station's time", "[
         "Phường Bồ Đề — " + fx.db + " (Asia/Ho_Chi_Minh)",
         "SEQ  SCHEDULED            STARTED              ENDED     LATE (ms)  ANNOUNCEMENT       "
         "         TRIGGER    ZONES                    STATUS   WHO   NOTE",
-        "1    -                    2031-03-01 05:50:00  -         -                                 "
+        "1    -                    2031-03-01 05:50:00  -         -                                "
+        " "
         "     operator                            -        tuan  volume all 0.8 → ok",
         "3    2031-03-01 06:00:00  06:00:01             06:01:30  1234       dvc                "
         "         schedule   to-dan-pho-1,cho-phuong  played",
@@ -205,7 +208,8 @@ TEST_CASE("log shows an auditor outcomes and commands in the station's time", "[
         "6    2031-03-02 06:30:00  06:30:00             06:30:00  500        tiem-chung         "
         "         schedule   cho-phuong               failed         alsa: cannot open \"hw:1,0\": "
         "Device or resource busy",
-        "7    -                    2031-03-02 09:15:00  -         -                                 "
+        "7    -                    2031-03-02 09:15:00  -         -                                "
+        " "
         "     operator                            -        lan   announce --tts \"Kính thưa bà "
         "con, mất điện\" --priority emergency → ok",
         "9    -                    2031-03-02 09:15:00  09:15:20  -          Kính thưa bà con, mất "
@@ -236,11 +240,14 @@ TEST_CASE("log --csv is RFC 4180 with every field an auditor needs", "[e2e][log]
     r = ctl({"log", "--db", fx.db, "--csv", "--from", "2031-03-02", "--to", "2031-03-03"});
     const auto lines = r.out_lines();
     REQUIRE(lines.size() == 4);
-    CHECK(lines[2] == "7,operator,2031-03-02T09:15:00+07:00,Phường Bồ Đề,,,operator,1001,lan,,,,,,"
-                      ",,\"announce --tts \"\"Kính thưa bà con, mất điện\"\" --priority emergency\","
-                      "ok," + std::string(64, '5') + ",," + fx.entries[6].hash + "\r");
+    CHECK(lines[2] ==
+          "7,operator,2031-03-02T09:15:00+07:00,Phường Bồ Đề,,,operator,1001,lan,,,,,,"
+          ",,\"announce --tts \"\"Kính thưa bà con, mất điện\"\" --priority emergency\","
+          "ok," +
+              std::string(64, '5') + ",," + fx.entries[6].hash + "\r");
     CHECK(lines[3].rfind("9,broadcast,2031-03-02T09:15:20+07:00,Phường Bồ Đề,,\"Kính thưa bà con, "
-                         "mất điện\",emergency,1001,lan,to-dan-pho-1;cho-phuong,,", 0) == 0);
+                         "mất điện\",emergency,1001,lan,to-dan-pho-1;cho-phuong,,",
+                         0) == 0);
 }
 
 TEST_CASE("log --json prints one object a line, null for what is absent", "[e2e][log]") {
@@ -274,12 +281,13 @@ TEST_CASE("log filters by local dates or instants, announcement and status", "[e
         {{}, {1, 3, 4, 6, 7, 9, 10}},
         {{"--from", "2031-03-02", "--to", "2031-03-03"}, {6, 7, 9}},  // commands by when recorded
         {{"--from", "2031-03-01T06:01:00+07:00"}, {4, 6, 7, 9, 10}},  // inclusive
-        {{"--to", "2031-02-28T23:01:00Z"}, {1, 3}},                    // exclusive
-        {{"--from", "2031-03-03T06:30"}, {10}},                        // local, no offset
+        {{"--to", "2031-02-28T23:01:00Z"}, {1, 3}},                   // exclusive
+        {{"--from", "2031-03-03T06:30"}, {10}},                       // local, no offset
         {{"--announcement", "tiem-chung"}, {4, 6, 10}},
         {{"--announcement", "tiem-chung", "--status", "missed"}, {10}},
         {{"--status", "played", "--to", "2031-03-02"}, {3}},
         {{"--from", "2031-04-01"}, {}},
+        {{"--all", "--from", "2031-03-02", "--to", "2031-03-03"}, {5, 6, 7, 8, 9}},
     };
     for (const Case& c : cases) {
         std::vector<std::string> args = {"log", "--db", fx.db, "--json"};
@@ -319,9 +327,11 @@ TEST_CASE("log refuses bad options (exit 2) and unreadable files (exit 1) in one
          2,
          "wardcastctl log: --status 'aired' is not one of played, failed, skipped, missed, "
          "preempted, cancelled, interrupted"},
-        {{"--db", missing}, 1,
+        {{"--db", missing},
+         1,
          "wardcastctl log: cannot open the broadcast log " + missing + ": no such file"},
-        {{"--db", text}, 1,
+        {{"--db", text},
+         1,
          "wardcastctl log: cannot open the broadcast log " + text +
              ": not a wardcast broadcast log (file is not a database)"},
     };
@@ -343,7 +353,8 @@ TEST_CASE("verify: an untouched log is intact, its last hash the anchor", "[e2e]
     auto r = ctl({"verify", "--db", fx.db});
     CHECK(r.exit_code == 0);
     CHECK(r.err.empty());
-    CHECK(r.out == fx.db + ": intact: 10 entries, last #10 recorded 2031-03-03T07:00:00+07:00, hash " +
+    CHECK(r.out == fx.db +
+                       ": intact: 10 entries, last #10 recorded 2031-03-03T07:00:00+07:00, hash " +
                        fx.entries.back().hash + "\n");
     r = ctl({"verify", "--db", fx.db, "--json"});
     CHECK(r.exit_code == 0);
@@ -381,7 +392,8 @@ TEST_CASE("verify finds rows changed, removed, inserted or reordered with sqlite
         {"a row slipped into the middle",
          "UPDATE entries SET seq = seq + 100 WHERE seq >= 4;"
          " UPDATE entries SET seq = seq - 99 WHERE seq >= 104;"
-         " INSERT INTO entries SELECT 4, " + columns + " FROM entries WHERE seq = 1",
+         " INSERT INTO entries SELECT 4, " +
+             columns + " FROM entries WHERE seq = 1",
          "entry 4 was inserted or reordered: its prev_hash does not match entry 3"},
         {"two rows swapped",
          "UPDATE entries SET seq = 100 WHERE seq = 6; UPDATE entries SET seq = 6 WHERE seq = 7;"
@@ -391,8 +403,8 @@ TEST_CASE("verify finds rows changed, removed, inserted or reordered with sqlite
     for (const Case& c : cases) {
         INFO(c.what);
         LogFixture fx;
-        auto tamper = sqlite(fx.db, "DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete; " +
-                                        c.sql);
+        auto tamper = sqlite(
+            fx.db, "DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete; " + c.sql);
         REQUIRE(tamper.exit_code == 0);
         auto r = ctl({"verify", "--db", fx.db});
         CHECK(r.exit_code == 1);

@@ -173,7 +173,7 @@ TEST_CASE("usage errors exit 2 with one line, and --help exits 0", "[e2e]") {
     auto c = GENERATE_REF(values<Case>({
         {{}, 2, "wardcastctl: A subcommand is required"},
         {{"validate"}, 2, "FILE is required"},
-        {{"frobnicate"}, 2, "wardcastctl: unknown command 'frobnicate' (commands: validate, simulate)"},
+        {{"frobnicate"}, 2, "wardcastctl: unknown command 'frobnicate' (commands: validate, simulate, "},
         {{"simualte"}, 2, "wardcastctl: unknown command 'simualte' (did you mean 'simulate'?)"},
         {{"simulate", "FILE", "--from", "yesterday"}, 2,
          "wardcastctl simulate: --from 'yesterday' is not a DATE (2026-12-01) or an INSTANT"},

@@ -50,6 +50,23 @@ TEST_CASE("status shows what is on air, next, schedule and uptime in the station
     CHECK(json::parse(r.out)["paused_until"] == "2026-12-07T12:00:00+07:00");
 }
 
+TEST_CASE("next lists the coming firings as a table", "[e2e][online]") {
+    RunningServer server;
+    server.controller().firings = {{"van-hoa", "Quy tắc ứng xử", {"all"}, hanoi(17, 30)},
+                                   {"cchc-dvc", "Dịch vụ công", {"cho", "to-1"}, hanoi(30, 0)}};
+    auto r = ctl_at(server.path(), {"next", "5"});
+    CHECK(r.exit_code == 0);
+    REQUIRE(r.out_lines().size() == 3);
+    CHECK_THAT(r.out_lines()[0], Catch::StartsWith("WHEN"));
+    CHECK_THAT(r.out_lines()[1], Catch::StartsWith("Mon 2026-12-07 17:30  van-hoa"));
+    CHECK_THAT(r.out_lines()[2], Catch::StartsWith("Tue 2026-12-08 23:00  cchc-dvc"));
+    CHECK_THAT(r.out_lines()[2], Catch::EndsWith("cho, to-1"));
+    CHECK(server.controller().calls().back().what == "next 5");
+
+    server.controller().firings.clear();
+    CHECK(ctl_at(server.path(), {"next"}).out == "Nothing scheduled.\n");
+}
+
 TEST_CASE("commands that change something say what they did", "[e2e][online]") {
     RunningServer server;
     struct Case {

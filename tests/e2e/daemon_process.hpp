@@ -8,6 +8,7 @@
 
 #include <date/date.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,12 @@ public:
     Daemon(const std::vector<std::string>& args, const std::filesystem::path& log_file,
            const std::map<std::string, std::string>& env = {})
         : log_file_(log_file) {
+        // Each test's daemon gets its own control socket unless the test names one.
+        std::vector<std::string> all = args;
+        if (std::find(all.begin(), all.end(), "--socket") == all.end()) {
+            all.push_back("--socket");
+            all.push_back((log_file.parent_path() / (log_file.stem().string() + ".sock")).string());
+        }
         pid_ = fork();
         if (pid_ == 0) {
             FILE* f = std::fopen(log_file.c_str(), "w");
@@ -33,7 +40,7 @@ public:
             dup2(fileno(f), 1);
             for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
             std::vector<char*> argv{const_cast<char*>(WARDCASTD)};
-            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+            for (const auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
             argv.push_back(nullptr);
             execv(argv[0], argv.data());
             _exit(127);

@@ -10,16 +10,11 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "common/protocol.hpp"
 #include "daemon/instance.hpp"
 #include "wardcast/version.hpp"
 
 namespace {
-
-std::string default_socket() {
-    if (::geteuid() == 0) return "/run/wardcast/control.sock";
-    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-    return std::string(runtime ? runtime : "/tmp") + "/wardcast/control.sock";
-}
 
 /// Logs to the journal when systemd started us (JOURNAL_STREAM), else to stderr.
 void set_up_logging(const std::string& level) {
@@ -45,7 +40,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("wardcastd ") + wardcast::version);
     wardcast::daemon::Options options;
     std::string schedule = "/etc/wardcast/schedule.yaml", db = "/var/lib/wardcast/broadcasts.db";
-    std::string socket = default_socket(), level = "info";
+    std::string socket = wardcast::protocol::default_socket_path(), level = "info";
     app.add_option("--schedule", schedule, "the schedule file")
         ->envname("WARDCAST_SCHEDULE")
         ->capture_default_str();

@@ -59,7 +59,7 @@ TEST_CASE("next lists the coming firings as a table", "[e2e][online]") {
     REQUIRE(r.out_lines().size() == 3);
     CHECK_THAT(r.out_lines()[0], Catch::StartsWith("WHEN"));
     CHECK_THAT(r.out_lines()[1], Catch::StartsWith("Mon 2026-12-07 17:30  van-hoa"));
-    CHECK_THAT(r.out_lines()[2], Catch::StartsWith("Tue 2026-12-08 23:00  cchc-dvc"));
+    CHECK_THAT(r.out_lines()[2], Catch::StartsWith("Tue 2026-12-08 06:00  cchc-dvc"));
     CHECK_THAT(r.out_lines()[2], Catch::EndsWith("cho, to-1"));
     CHECK(server.controller().calls().back().what == "next 5");
 

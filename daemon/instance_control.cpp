@@ -145,6 +145,9 @@ void Instance::announce(const AnnounceRequest& r, const Who& who) {
     for (const auto& z : r.zones) b.zones.push_back(zone_or_throw(z).id);
     if (b.zones.empty())
         for (const auto& z : schedule_->schedule.zones) b.zones.push_back(z.id);
+    // An emergency cuts in at once, before its file is measured or its text spoken.
+    if (b.priority == sch::Priority::emergency)
+        scheduler_->preempt(b.zones, "interrupted by an emergency message from " + who.user);
     std::string command;
     if (r.file) {
         auto measured = library_.file_length(*r.file);

@@ -79,6 +79,9 @@ public:
     };
     void air_now(const AdHoc& broadcast);
 
+    /// Ends what is on air on any of `zones`, recorded preempted with `reason`.
+    void preempt(const std::vector<std::string>& zones, const std::string& reason);
+
     /// Ends what is on air, recorded cancelled with `reason`; the announcement ids stopped.
     std::vector<std::string> stop_all(const std::string& reason);
 

@@ -197,17 +197,7 @@ void Scheduler::on_done(audio::Player::Id id, const audio::BroadcastOutcome& out
 void Scheduler::air_now(const AdHoc& a) {
     const Instant now = clock_();
     const bool emergency = a.priority == sch::Priority::emergency;
-    if (emergency) {
-        // Cut in: whatever is on air on these zones ends now, recorded preempted.
-        for (auto it = broadcasts_.begin(); it != broadcasts_.end();) {
-            auto current = it++;
-            if (current->state != Broadcast::State::on_air) continue;
-            bool shares = std::any_of(current->zones.begin(), current->zones.end(), [&](const std::string& z) {
-                return std::find(a.zones.begin(), a.zones.end(), z) != a.zones.end();
-            });
-            if (shares) finish(current, "preempted", "interrupted by an emergency message from " + a.who.user);
-        }
-    }
+    if (emergency) preempt(a.zones, "interrupted by an emergency message from " + a.who.user);
     audio::BroadcastRequest request;
     request.label = a.id;
     request.scheduled = now;
@@ -238,6 +228,17 @@ void Scheduler::air_now(const AdHoc& a) {
         broadcasts_.splice(broadcasts_.begin(), broadcasts_, it);
     }
     try_start();
+}
+
+void Scheduler::preempt(const std::vector<std::string>& zones, const std::string& reason) {
+    for (auto it = broadcasts_.begin(); it != broadcasts_.end();) {
+        auto current = it++;
+        if (current->state != Broadcast::State::on_air) continue;
+        bool shares = std::any_of(current->zones.begin(), current->zones.end(), [&](const std::string& z) {
+            return std::find(zones.begin(), zones.end(), z) != zones.end();
+        });
+        if (shares) finish(current, "preempted", reason);
+    }
 }
 
 void Scheduler::pause(std::optional<Instant> until, const std::string& by) {

@@ -1,6 +1,7 @@
 #include "ctl/online_output.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include "ctl/table.hpp"
 #include "schedules/timefmt.hpp"
@@ -41,6 +42,16 @@ std::string zones_of(const json& item) {
     return zones.empty() ? "every zone" : zones;
 }
 
+/// An ISO 8601 instant, also with fractional seconds ("…T06:00:00.250Z", as events carry).
+std::optional<sch::Instant> parse_instant(const std::string& text, const date::time_zone& zone) {
+    if (auto parsed = sch::parse_date_or_instant(text, zone)) return parsed;
+    auto dot = text.find('.');
+    if (dot == std::string::npos) return std::nullopt;
+    auto end = text.find_first_not_of("0123456789", dot + 1);
+    std::string whole = text.substr(0, dot) + (end == std::string::npos ? "" : text.substr(end));
+    return sch::parse_date_or_instant(whole, zone);
+}
+
 std::string plural(std::size_t n, const char* word) {
     return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
@@ -58,7 +69,7 @@ StationTime::StationTime(const std::string& timezone) : zone_(nullptr) {
 std::string StationTime::when(const json& instant) const {
     if (!instant.is_string()) return "—";
     auto text = instant.get<std::string>();
-    auto parsed = sch::parse_date_or_instant(text, *zone_);
+    auto parsed = parse_instant(text, *zone_);
     if (!parsed) return text;
     auto local = date::make_zoned(zone_, *parsed).get_local_time();
     auto weekday = date::format("%a", date::floor<date::days>(local));
@@ -69,7 +80,7 @@ std::string StationTime::when(const json& instant) const {
 std::string StationTime::clock(const json& instant) const {
     if (!instant.is_string()) return "—";
     auto text = instant.get<std::string>();
-    auto parsed = sch::parse_date_or_instant(text, *zone_);
+    auto parsed = parse_instant(text, *zone_);
     return parsed ? sch::format_local(*parsed, *zone_).substr(11) : text;
 }
 
@@ -138,8 +149,8 @@ void print_status(const json& r, std::ostream& out) {
     if (!sha.empty()) out << " (sha256 " << sha.substr(0, 8) << "…)";
     out << " since " << time.when(r.value("schedule_since", json())) << '\n';
 
-    auto now = sch::parse_date_or_instant(text_of(r, "now"), time.zone());
-    auto since = sch::parse_date_or_instant(text_of(r, "daemon_since"), time.zone());
+    auto now = parse_instant(text_of(r, "now"), time.zone());
+    auto since = parse_instant(text_of(r, "daemon_since"), time.zone());
     out << "Up since " << time.when(r.value("daemon_since", json()));
     if (now && since) out << " (" << format_age((*now - *since).count()) << ")";
     out << '\n';
@@ -175,7 +186,12 @@ void print_reload(const json& r, std::ostream& out) {
 
 void print_event(const json& e, const StationTime& time, std::ostream& out) {
     auto name = text_of(e, "event");
-    out << time.clock(e.value("at", json())) << ' ';
+    // When it happened: `at` when the event says, else when the broadcast started or was due.
+    json at = e.value("at", json());
+    if (!at.is_string() && name == "broadcast-end") at = e.value("ended", json());
+    if (!at.is_string()) at = e.value("started", json());
+    if (!at.is_string()) at = e.value("scheduled", json());
+    out << time.clock(at) << ' ';
     if (name == "broadcast-start") {
         out << "on air   " << named(e) << " on " << zones_of(e);
         auto trigger = text_of(e, "trigger");

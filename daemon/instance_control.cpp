@@ -122,17 +122,8 @@ void Instance::play(const std::string& id, const std::optional<std::string>& zon
         throw ControlError("not_found", "no announcement '" + id + "' in the schedule" +
                                             (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
-    Scheduler::AdHoc b;
-    b.id = a->id;
-    b.title = a->title;
-    b.zones = zone ? std::vector<std::string>{zone_or_throw(*zone).id} : a->zones;
-    b.priority = a->priority;
-    b.audio = schedule_->audio.at(a->order);
-    b.length = schedule_->durations.at(a->order);
-    b.repeat = a->repeat;
-    b.gap = a->gap;
-    b.volume = a->volume;
-    b.normalize = a->normalize;
+    Scheduler::AdHoc b = Scheduler::describe(*schedule_, *a);
+    if (zone) b.zones = {zone_or_throw(*zone).id};
     b.who = who;
     record_operator(who, "play " + id + (zone ? " --zone " + *zone : ""), "ok");
     scheduler_->air_now(b);

@@ -493,9 +493,6 @@ std::vector<ScheduleVersion> LogReader::schedule_versions() {
 }
 
 VerifyResult LogReader::verify() {
-    // Reading every page through a memory map saves a system call and a copy per page (a
-    // third of a large verify); mapping costs more than it saves for the few pages of `log`.
-    sqlite3_exec(db_, "PRAGMA mmap_size = 2147418112", nullptr, nullptr, nullptr);
     const std::string doing = "broadcast log " + path_.string() + ": cannot read entries";
     Statement rows(db_, std::string("SELECT ") + kColumns + " FROM entries ORDER BY seq", doing);
     VerifyResult result;

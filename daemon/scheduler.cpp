@@ -170,33 +170,54 @@ Scheduler::BroadcastList::iterator Scheduler::prepare_request(Broadcast b,
     return it;
 }
 
-void Scheduler::prepare(const sch::Firing& firing, const std::string& trigger) {
-    const auto& a = *firing.announcement;
-    const auto& sounds = schedule_->audio.at(a.order);
+Scheduler::AdHoc Scheduler::describe(const LoadedSchedule& schedule, const sch::Announcement& a) {
+    AdHoc d;
+    d.id = a.id;
+    d.title = a.title;
+    d.zones = a.zones;
+    d.priority = a.priority;
+    d.audio = schedule.audio.at(a.order);
+    d.length = schedule.durations.at(a.order);
+    d.repeat = a.repeat;
+    d.gap = a.gap;
+    d.volume = a.volume;
+    d.normalize = a.normalize;
+    return d;
+}
+
+Scheduler::BroadcastList::iterator Scheduler::prepare(const AdHoc& what, Instant scheduled,
+                                                      const std::string& trigger,
+                                                      sch::Duration max_delay) {
     audio::BroadcastRequest request;
-    request.label = a.id;
-    request.scheduled = firing.scheduled;
-    request.chime = sounds.chime;
-    request.items = sounds.items;
-    request.repeat = a.repeat;
-    request.gap = a.gap;
-    request.volume = a.volume;
-    request.normalize = a.normalize;
-    for (const auto& zone_id : a.zones) {
+    request.label = what.id;
+    request.scheduled = scheduled;
+    request.chime = what.audio.chime;
+    request.items = what.audio.items;
+    request.repeat = what.repeat;
+    request.gap = what.gap;
+    request.volume = what.volume;
+    request.normalize = what.normalize;
+    for (const auto& zone_id : what.zones) {
         const sch::Zone* zone = schedule_->schedule.find_zone(zone_id);
         request.zones.push_back({zone_id, output_for_(*zone), zone_level(zone_id, zone->volume)});
     }
     Broadcast b;
-    b.id = a.id;
-    b.title = a.title;
-    b.zones = a.zones;
-    b.priority = a.priority;
-    b.max_delay = a.max_delay;
-    b.length = schedule_->durations.at(a.order);
-    b.audio_sha256 = sounds.sha256;
-    b.scheduled = firing.scheduled;
+    b.id = what.id;
+    b.title = what.title;
+    b.zones = what.zones;
+    b.priority = what.priority;
+    b.max_delay = max_delay;
+    b.length = what.length;
+    b.audio_sha256 = what.audio.sha256;
+    b.scheduled = scheduled;
     b.trigger = trigger;
-    prepare_request(std::move(b), std::move(request));
+    if (trigger == "operator" || trigger == "emergency") b.who = what.who;
+    return prepare_request(std::move(b), std::move(request));
+}
+
+void Scheduler::prepare(const sch::Firing& firing, const std::string& trigger) {
+    const auto& a = *firing.announcement;
+    prepare(describe(*schedule_, a), firing.scheduled, trigger, a.max_delay);
 }
 
 void Scheduler::due(Instant scheduled) {

@@ -79,6 +79,9 @@ public:
     };
     void air_now(const AdHoc& broadcast);
 
+    /// An announcement of `schedule` as a broadcast to air.
+    static AdHoc describe(const LoadedSchedule& schedule, const schedules::Announcement& a);
+
     /// Ends what is on air on any of `zones`, recorded preempted with `reason`.
     void preempt(const std::vector<std::string>& zones, const std::string& reason);
 
@@ -111,6 +114,8 @@ private:
     void drop_prepared();
     void arm(Instant when, std::function<void()> what);
     void prepare(const schedules::Firing& firing, const std::string& trigger);
+    BroadcastList::iterator prepare(const AdHoc& what, Instant scheduled, const std::string& trigger,
+                                    schedules::Duration max_delay);
     BroadcastList::iterator prepare_request(Broadcast b, audio::BroadcastRequest request);
     void due(Instant scheduled);
     void catch_up(Instant since, Instant now, const char* why);

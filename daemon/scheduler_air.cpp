@@ -198,31 +198,8 @@ void Scheduler::air_now(const AdHoc& a) {
     const Instant now = clock_();
     const bool emergency = a.priority == sch::Priority::emergency;
     if (emergency) preempt(a.zones, "interrupted by an emergency message from " + a.who.user);
-    audio::BroadcastRequest request;
-    request.label = a.id;
-    request.scheduled = now;
-    request.chime = a.audio.chime;
-    request.items = a.audio.items;
-    request.repeat = a.repeat;
-    request.gap = a.gap;
-    request.volume = a.volume;
-    request.normalize = a.normalize;
-    for (const auto& zone_id : a.zones) {
-        const sch::Zone* zone = schedule_->schedule.find_zone(zone_id);
-        request.zones.push_back({zone_id, output_for_(*zone), zone_level(zone_id, zone->volume)});
-    }
-    Broadcast b;
-    b.id = a.id;
-    b.title = a.title;
-    b.zones = a.zones;
-    b.priority = a.priority;
-    b.length = a.length;
-    b.audio_sha256 = a.audio.sha256;
-    b.trigger = emergency ? "emergency" : "operator";
-    b.who = a.who;
-    b.scheduled = now;
-    b.state = Broadcast::State::waiting;
-    auto it = prepare_request(std::move(b), std::move(request));
+    auto it = prepare(a, now, emergency ? "emergency" : "operator", sch::Duration{0});
+    it->state = Broadcast::State::waiting;
     if (emergency) {
         // First in line, ahead of anything waiting for the same zones.
         broadcasts_.splice(broadcasts_.begin(), broadcasts_, it);

@@ -177,3 +177,41 @@ TEST_CASE("watch prints events as they come and exits 3 when the daemon goes", "
     CHECK(json::parse(r.out) ==
           json{{"v", 1}, {"event", "operator"}, {"user", "alice"}, {"command", "stop"}});
 }
+
+TEST_CASE("watch prints one readable line per event in the station's time", "[e2e][online]") {
+    std::future<ProcessResult> watch;
+    {
+        RunningServer server;
+        watch = std::async(std::launch::async, [&] { return ctl_at(server.path(), {"watch"}); });
+        for (int i = 0; i < 500 && server.controller().subscribers() == 0; ++i)
+            std::this_thread::sleep_for(10ms);
+        REQUIRE(server.controller().subscribers() == 1);
+        server.on_loop([&] {
+            json start = {{"event", "broadcast-start"},
+                          {"announcement", "cchc-dvc"},
+                          {"title", "Dịch vụ công"},
+                          {"trigger", "schedule"},
+                          {"zones", {"all"}},
+                          {"scheduled", "2026-12-06T23:00:00.000Z"},
+                          {"started", "2026-12-06T23:00:00.012Z"}};
+            server.controller().emit(start);
+            start["event"] = "broadcast-end";
+            start["status"] = "played";
+            server.controller().emit(start);
+            server.controller().emit({{"event", "operator"},
+                                      {"at", "2026-12-06T23:05:00.000Z"},
+                                      {"user", "alice"},
+                                      {"command", "stop"},
+                                      {"result", "ok"}});
+            return 0;
+        });
+        std::this_thread::sleep_for(200ms);
+    }
+    auto r = watch.get();
+    CHECK(r.exit_code == 3);
+    CHECK(r.out_lines() ==
+          std::vector<std::string>{"06:00:00 on air   Dịch vụ công (cchc-dvc) on all (schedule)",
+                                   "06:00:00 ended    Dịch vụ công (cchc-dvc): played",
+                                   "06:05:00 operator alice: stop → ok"});
+    CHECK_THAT(r.err, Catch::Contains("watching wardcastd at"));
+}

@@ -55,7 +55,9 @@ Measure measure(const std::vector<std::string>& argv) {
     wait4(pid, &status, 0, &usage);
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return {s, usage.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+    auto secs = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return {s, secs(usage.ru_utime) + secs(usage.ru_stime), usage.ru_maxrss,
+            WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
 void check(int rc, sqlite3* db, const char* what) {

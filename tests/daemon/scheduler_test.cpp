@@ -142,9 +142,9 @@ TEST_CASE("the clock jumping past firings: catch-up within catch_up, else missed
     rig.start(s);
     rig.run_for(300ms);
     CHECK(rig.player.started.empty());
-    // The clock is set 25 minutes ahead: `soon` is 25 min late (more than catch_up 5m),
-    // `later` 5 minutes late (within it).
-    rig.offset = 25min;
+    // The clock is set 24 minutes ahead: `soon` is 24 min late (more than catch_up 5m),
+    // `later` 4 minutes late (within it).
+    rig.offset = 24min;
     rig.scheduler->clock_stepped();
     rig.run_for(1500ms);
     auto st = rig.statuses();

@@ -7,6 +7,7 @@
 #include <array>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <tuple>
 #include <vector>
 
 #include "ctl/offline_commands.hpp"
@@ -93,10 +94,9 @@ class EntryPrinter {
         for (const char* status : kStatuses) {
             if (by_status_.count(status)) summary += ", " + count(by_status_[status], status);
         }
-        if (by_status_.count("on_air"))
-            summary += ", " + count(by_status_["on_air"], "start", "starts");
-        if (by_status_.count("operator")) {
-            summary += ", " + count(by_status_["operator"], "command", "commands");
+        for (auto [kind, one, many] : {std::tuple("on_air", "start", "starts"),
+                                       std::tuple("operator", "command", "commands")}) {
+            if (by_status_.count(kind)) summary += ", " + count(by_status_[kind], one, many);
         }
         out_ << count(count_, "entry", "entries") << ":" << summary.substr(1) << '\n';
     }

@@ -180,8 +180,17 @@ void ControlServer::on_accept(const boost::system::error_code& error, stream::so
     }
     Who who = identify(socket.native_handle());
     if (connections_.size() >= options_.max_connections) {
-        spdlog::warn("control socket: {} connections already; refusing {} (uid {})",
-                     connections_.size(), who.user, who.uid);
+        // A client retrying in a loop must not flood the journal: one line a minute at most.
+        ++refused_;
+        auto now = std::chrono::steady_clock::now();
+        if (last_refusal_warning_ == std::chrono::steady_clock::time_point{} ||
+            now - last_refusal_warning_ >= std::chrono::minutes(1)) {
+            spdlog::warn("control socket: {} connections already; refused {} (uid {}){}",
+                         connections_.size(), who.user, who.uid,
+                         refused_ > 1 ? fmt::format(" and {} more", refused_ - 1) : "");
+            last_refusal_warning_ = now;
+            refused_ = 0;
+        }
         std::string line = protocol::frame(
             protocol::make_error(nullptr, protocol::err::busy,
                                  "wardcastd serves " + std::to_string(options_.max_connections) +

@@ -81,6 +81,8 @@ class ControlServer {
     ino_t inode_ = 0;  // of the socket file we bound: unlink only that one
     std::set<std::shared_ptr<ControlConnection>> connections_;   // owned
     std::unordered_map<std::uint32_t, std::string> user_names_;  // uid → name cache
+    std::size_t refused_ = 0;                                    // busy refusals not yet logged
+    std::chrono::steady_clock::time_point last_refusal_warning_{};
 };
 
 }  // namespace wardcast::daemon

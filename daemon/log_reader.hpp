@@ -50,24 +50,29 @@ struct VerifyResult {
 };
 
 /// The log opened read-only (`file:PATH?mode=ro`), safe while wardcastd writes it (WAL);
-/// never modifies the file. Throws std::runtime_error with a one-line reason when the file
-/// cannot be opened or is not a wardcast log.
+/// never modifies the file. Not thread-safe.
 class LogReader {
   public:
+    /// Throws std::runtime_error "cannot open the broadcast log PATH: REASON" when the file is
+    /// missing or unreadable, is not a wardcast log, or was written by a newer schema.
     explicit LogReader(const std::filesystem::path& path);
     ~LogReader();
     LogReader(const LogReader&) = delete;
     LogReader& operator=(const LogReader&) = delete;
 
-    /// Entries matching `filter`, in append order, one at a time (no result held in memory).
+    /// Entries matching `filter`, in append order, one at a time (no result held in memory;
+    /// the entry passed to `visit` is reused). Throws std::runtime_error when SQLite fails or
+    /// an entry is malformed (verify says more).
     void each(const LogFilter& filter, const std::function<void(const LogEntry&)>& visit);
 
-    /// Every stored schedule version, oldest first.
+    /// Every stored schedule version, oldest first. Throws std::runtime_error when SQLite fails.
     std::vector<ScheduleVersion> schedule_versions();
 
-    /// Walks the whole hash chain: every entry's hash recomputed (BroadcastLog::entry_hash),
-    /// prev_hash linked to the entry before, seq without gaps from 1; stops at the first
-    /// entry that was changed, removed or inserted.
+    /// Walks the whole hash chain and stops at the first entry changed, removed, inserted or
+    /// reordered: seq counts from 1 without gaps, each prev_hash is the hash of the entry
+    /// before, each hash is BroadcastLog::entry_hash of the entry's content, each outcome closes
+    /// an earlier on_air entry nothing else closed; then no claim may point past the last
+    /// entry (entries cut off the end). Throws std::runtime_error when SQLite fails.
     VerifyResult verify();
 
   private:

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "ctl/client.hpp"
+#include "bench/status_load.hpp"
 #include "daemon/control_server.hpp"
 #include "tests/daemon/fake_controller.hpp"
 
@@ -32,64 +32,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Figures {
-    std::size_t requests = 0;
-    std::size_t busy = 0;      // connections refused (limit reached)
-    std::size_t failures = 0;  // anything else that went wrong
-    std::vector<std::uint32_t> latencies_us;
-};
-
-/// One client: connects, asks `status` until `stop`, reconnects when refused.
-Figures hammer(const std::string& socket, const std::atomic<bool>& stop) {
-    Figures f;
-    f.latencies_us.reserve(1 << 16);
-    while (!stop) {
-        try {
-            wardcast::ctl::Client client({socket});
-            while (!stop) {
-                auto start = Clock::now();
-                auto reply =
-                    client.request("status", nlohmann::json::object(), std::chrono::seconds(10));
-                auto us =
-                    std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-                if (!reply.value("ok", false)) {
-                    bool busy = reply["error"].value("code", std::string()) == "busy";
-                    ++(busy ? f.busy : f.failures);
-                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-                    break;  // refused connections are closed by the server: connect again
-                }
-                ++f.requests;
-                f.latencies_us.push_back(static_cast<std::uint32_t>(us.count()));
-            }
-        } catch (const std::exception&) {
-            ++f.failures;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-    }
-    return f;
-}
-
 void run(const std::string& socket, std::size_t clients, double seconds) {
-    std::atomic<bool> stop{false};
-    std::vector<Figures> results(clients);
-    std::vector<std::thread> threads;
     auto start = Clock::now();
-    for (std::size_t i = 0; i < clients; ++i)
-        threads.emplace_back([&, i] { results[i] = hammer(socket, stop); });
+    wardcast::bench::StatusLoad load(socket, clients);
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    stop = true;
-    for (auto& t : threads) t.join();
+    auto all = load.finish();
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-
-    Figures all;
-    for (auto& r : results) {
-        all.requests += r.requests;
-        all.busy += r.busy;
-        all.failures += r.failures;
-        all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(),
-                                r.latencies_us.end());
-    }
-    std::sort(all.latencies_us.begin(), all.latencies_us.end());
     auto at = [&](double q) -> unsigned {
         if (all.latencies_us.empty()) return 0;
         return all.latencies_us[std::min(all.latencies_us.size() - 1,

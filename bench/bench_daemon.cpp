@@ -1,8 +1,10 @@
 // Start lateness and idle cost of the real wardcastd (issue: airs on time through GStreamer).
-//   build/bench/bench_daemon [FIRINGS] [IDLE_SECONDS]
+//   build/bench/bench_daemon [FIRINGS] [IDLE_SECONDS] [LOAD_CLIENTS]
 // 1. FIRINGS (default 50) broadcasts to an RTP receiver on loopback; lateness = arrival of the
-//    first RTP packet - scheduled instant; p50, p99, max. The same for what people use today:
-//    a timer that execs `gst-launch-1.0 ... ! rtpL16pay ! udpsink` at the instant.
+//    first RTP packet - scheduled instant; p50, p99, max. Then the same FIRINGS again while
+//    LOAD_CLIENTS (default 50, 0 to skip) clients ask the daemon's control socket for `status`
+//    as fast as they can. The same for what people use today: a timer that execs
+//    `gst-launch-1.0 ... ! rtpL16pay ! udpsink` at the instant.
 // 2. Idle: CPU time and wake-ups (context switches) over IDLE_SECONDS (default 60) with nothing
 //    due; RSS idle and while playing.
 // Targets: p99 < 5 ms and at least 5x better than exec; idle CPU < 10 ms; RSS < 40 MB.
@@ -18,6 +20,7 @@
 #include <date/date.h>
 #include <thread>
 
+#include "bench/status_load.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
 
@@ -112,17 +115,12 @@ long status_kib(pid_t pid, const std::string& key) {
     return -1;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    const int firings = argc > 1 ? std::atoi(argv[1]) : 50;
-    const int idle_seconds = argc > 2 ? std::atoi(argv[2]) : 60;
+/// FIRINGS broadcasts by a real wardcastd to `rx`; with `load_clients` > 0, while that many
+/// clients hammer its control socket. Returns the lateness of each firing in ms.
+std::vector<double> daemon_lateness(const TempDir& dir, Receiver& rx, int firings, std::size_t load_clients,
+                                    long& rss_playing, std::string& load_line) {
     const auto spacing = 1500ms;
-    TempDir dir;
-    write_tone_wav(dir.path() / "tone.wav", 500);
-    Receiver rx;
-
-    // 1a. wardcastd.
+    const std::string tag = load_clients ? "load" : "quiet";
     auto t0 = std::chrono::ceil<std::chrono::seconds>(Clock::now()) + 6s;
     std::string yaml = "station: { timezone: UTC }\nzones:\n  - { id: loa, output: \"rtp://127.0.0.1:" +
                        std::to_string(rx.port) + "\" }\nannouncements:\n";
@@ -134,23 +132,54 @@ int main(int argc, char** argv) {
         yaml += "  - { id: f" + std::to_string(i) + ", audio: tone.wav, normalize: false, dates: [" + day(t) +
                 "], at: \"" + hms(t) + "\" }\n";
     }
-    auto schedule = dir.write("schedule.yaml", yaml);
-    std::vector<double> daemon_ms;
-    long rss_playing = 0;
-    {
-        Daemon d({"--schedule", schedule.string(), "--db", (dir.path() / "b.db").string(), "--log-level", "warn"},
-                 dir.path() / "d.log", {{"WARDCAST_CACHE", (dir.path() / "cache").string()}});
-        for (auto t : instants) {
-            auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(t + 3s - Clock::now());
-            if (auto arrival = rx.first_packet(t - 200ms, std::max(wait, 0ms))) {
-                daemon_ms.push_back(ms_since(t, *arrival));
-                rss_playing = std::max(rss_playing, status_kib(d.pid(), "VmRSS"));
-            }
-            std::this_thread::sleep_until(t + 700ms);
-            rx.drain();
-        }
-        d.stop();
+    auto schedule = dir.write(tag + ".yaml", yaml);
+    auto socket = dir.path() / (tag + ".sock");
+    std::vector<double> ms;
+    Daemon d({"--schedule", schedule.string(), "--db", (dir.path() / (tag + ".db")).string(), "--log-level",
+              "warn", "--socket", socket.string()},
+             dir.path() / (tag + ".log"), {{"WARDCAST_CACHE", (dir.path() / "cache").string()}});
+    std::optional<wardcast::bench::StatusLoad> load;
+    if (load_clients) {
+        while (!std::filesystem::exists(socket) && Clock::now() < t0 - 1s) std::this_thread::sleep_for(50ms);
+        load.emplace(socket.string(), load_clients);
     }
+    auto load_start = Clock::now();
+    for (auto t : instants) {
+        auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(t + 3s - Clock::now());
+        if (auto arrival = rx.first_packet(t - 200ms, std::max(wait, 0ms))) {
+            ms.push_back(ms_since(t, *arrival));
+            rss_playing = std::max(rss_playing, status_kib(d.pid(), "VmRSS"));
+        }
+        std::this_thread::sleep_until(t + 700ms);
+        rx.drain();
+    }
+    if (load) {
+        auto figures = load->finish();
+        double seconds = std::chrono::duration<double>(Clock::now() - load_start).count();
+        char line[160];
+        std::snprintf(line, sizeof line, "  load: %zu clients, %.0f status/s, %zu refused (busy), %zu failures",
+                      load_clients, figures.requests / seconds, figures.busy, figures.failures);
+        load_line = line;
+    }
+    d.stop();
+    return ms;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int firings = argc > 1 ? std::atoi(argv[1]) : 50;
+    const int idle_seconds = argc > 2 ? std::atoi(argv[2]) : 60;
+    const std::size_t load_clients = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 50;
+    TempDir dir;
+    write_tone_wav(dir.path() / "tone.wav", 500);
+    Receiver rx;
+
+    long rss_playing = 0;
+    std::string load_line;
+    auto daemon_ms = daemon_lateness(dir, rx, firings, 0, rss_playing, load_line);
+    std::vector<double> loaded_ms;
+    if (load_clients) loaded_ms = daemon_lateness(dir, rx, firings, load_clients, rss_playing, load_line);
 
     // 1b. The exec baseline: a timer that starts gst-launch-1.0 at the instant.
     std::vector<double> exec_ms;
@@ -175,6 +204,10 @@ int main(int argc, char** argv) {
 
     std::printf("start lateness, %d firings to rtp://127.0.0.1:%d (first RTP packet - instant)\n", firings, rx.port);
     summary("  wardcastd (preroll + timer)", daemon_ms);
+    if (load_clients) {
+        summary("  wardcastd, control socket loaded", loaded_ms);
+        std::printf("%s\n", load_line.c_str());
+    }
     summary("  exec gst-launch-1.0 at the instant", exec_ms);
 
     // 2. Idle.

@@ -94,6 +94,9 @@ struct GstPlayer::Broadcast {
     /// Wraps the bus's file descriptor, which the bus owns: released, never closed.
     std::optional<asio::posix::stream_descriptor> bus_fd;
     std::optional<WallTime> started;
+    /// Set by start_at(): the sinks render nothing before it, though buffers may reach their
+    /// pads (where `started` is noticed) a few milliseconds sooner.
+    std::optional<WallTime> held_until;
     bool prerolled = false;
 
     Broadcast() = default;
@@ -177,6 +180,22 @@ void GstPlayer::start(Id id) {
     }
 }
 
+void GstPlayer::start_at(Id id, std::chrono::system_clock::time_point at) {
+    const auto it = broadcasts_.find(id);
+    if (it == broadcasts_.end()) return;
+    GstElement* pipeline = it->second->built.pipeline.get();
+    const auto ahead = at - std::chrono::system_clock::now();
+    if (!it->second->prerolled || ahead < std::chrono::milliseconds(1)) return start(id);
+    std::unique_ptr<GstClock, ObjectUnref> clock(gst_system_clock_obtain());
+    const auto ahead_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ahead).count();
+    gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock.get());
+    // With no start time the pipeline keeps the base time given here when it goes PLAYING.
+    gst_element_set_start_time(pipeline, GST_CLOCK_TIME_NONE);
+    gst_element_set_base_time(pipeline, gst_clock_get_time(clock.get()) + static_cast<GstClockTime>(ahead_ns));
+    it->second->held_until = std::chrono::round<std::chrono::milliseconds>(at);
+    start(id);
+}
+
 void GstPlayer::stop(Id id) { end(id, {Status::stopped, ""}); }
 
 void GstPlayer::set_zone_volume(Id id, const std::string& zone, double volume) {
@@ -244,6 +263,7 @@ std::optional<GstPlayer::Ending> GstPlayer::handle(Broadcast& b, GstMessage* mes
                 break;
             }
             b.started = WallTime(std::chrono::milliseconds(ms));
+            if (b.held_until) b.started = std::max(*b.started, *b.held_until);
             if (b.on_started) {
                 asio::post(io_, [alive = std::weak_ptr(alive_), handler = b.on_started, id = b.id,
                                  at = *b.started] {

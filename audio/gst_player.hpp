@@ -57,6 +57,13 @@ class GstPlayer : public Player {
     /// An id that has ended, or is unknown, is ignored.
     void start(Id id) override;
 
+    /// Sets a prerolled broadcast playing now with its pipeline's base time set so that
+    /// running time 0 is `at` on the system clock: the sinks wait for the instant themselves,
+    /// to within the clock's precision, whatever the event loop is busy with. Not prerolled
+    /// yet, or `at` already past: start() (a fixed base time would make audio sinks skip the
+    /// samples that are "late").
+    void start_at(Id id, std::chrono::system_clock::time_point at) override;
+
     /// Ends a broadcast now: the pipeline is torn down before this returns, and `done`
     /// (status stopped) follows. An id that has ended, or is unknown, is ignored.
     void stop(Id id) override;

@@ -64,6 +64,14 @@ public:
     /// Sets a prepared broadcast playing now.
     virtual void start(Id id) = 0;
 
+    /// Sets a prepared broadcast playing so that its first sample leaves at `at` (a few
+    /// milliseconds ahead), timed by the player's clock rather than by the caller's timer.
+    /// A player that cannot (or a broadcast not ready in time) starts at once instead.
+    virtual void start_at(Id id, std::chrono::system_clock::time_point at) {
+        (void)at;
+        start(id);
+    }
+
     /// Ends a broadcast now (prepared or playing): `done` reports status stopped.
     virtual void stop(Id id) = 0;
 

@@ -149,7 +149,7 @@ void Scheduler::plan() {
             });
             if (!known && !log_.is_claimed(f.announcement->id, f.scheduled)) prepare(f, "schedule");
         }
-        arm(at, [this, at] { due(at); });
+        arm(at - start_lead, [this, at] { due(at); });
     });
 }
 

@@ -386,3 +386,44 @@ TEST_CASE("Destroying the player ends its broadcasts without calling back", "[pl
     io.run_for(milliseconds(100));
     CHECK_FALSE(called);
 }
+
+TEST_CASE("start_at holds the first sample until the instant, not before", "[player]") {
+    Bench bench;
+    asio::ip::udp::socket socket(bench.io(), {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = socket.local_endpoint().port();
+    std::vector<unsigned char> packet(2048);
+    std::optional<std::chrono::system_clock::time_point> first_packet;
+    socket.async_receive(asio::buffer(packet), [&](boost::system::error_code ec, std::size_t) {
+        if (!ec) first_packet = std::chrono::system_clock::now();
+    });
+
+    Seen seen;
+    bench.prepare(bench.request({bench.tone("one.wav", 500)}, "rtp://127.0.0.1:" + std::to_string(port)), seen);
+    REQUIRE(bench.run_until([&] { return bench.player().prerolled(seen.id); }));
+    // Set playing now, for an instant 400 ms away: the pipeline waits for it by itself.
+    const auto at = std::chrono::system_clock::now() + milliseconds(400);
+    bench.player().start_at(seen.id, at);
+    REQUIRE(bench.run_until_done(seen));
+    INFO(seen.outcome->error);
+    CHECK(seen.outcome->status == Status::played);
+    REQUIRE(first_packet);
+    CHECK(*first_packet >= at - milliseconds(2));   // not early
+    CHECK(*first_packet < at + milliseconds(150));  // and on time (generous for a loaded machine)
+    REQUIRE(seen.started);
+    CHECK(*seen.started >= std::chrono::floor<milliseconds>(at) - milliseconds(2));
+    CHECK(std::abs(ms_between(*seen.started, seen.outcome->ended) - 500) <= 200);
+}
+
+TEST_CASE("start_at an instant already past, or before preroll, starts at once", "[player]") {
+    Bench bench;
+    Seen seen;
+    bench.prepare(bench.request({bench.tone("one.wav", 300)}, "null"), seen);
+    // Not prerolled yet: no fixed base time (an audio sink would cut the "late" samples).
+    const auto call = std::chrono::system_clock::now();
+    bench.player().start_at(seen.id, call - milliseconds(50));
+    REQUIRE(bench.run_until_done(seen));
+    CHECK(seen.outcome->status == Status::played);
+    REQUIRE(seen.started);
+    CHECK(std::abs(ms_between(*seen.started, seen.outcome->ended) - 300) <= 200);  // all of it
+    CHECK(*seen.started - call < milliseconds(1000));
+}

@@ -12,7 +12,7 @@ EXAMPLE_AUDIO := schedules/examples/phuong-bo-de/audio
 WERROR := $(if $(CI),ON,OFF)
 CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWARDCAST_WERROR=$(WERROR)
 
-.PHONY: all deps build build-asan example-audio run test test-normal test-asan bench clean
+.PHONY: all deps build build-asan example-audio run test test-normal test-asan bench deb clean
 
 all: build
 
@@ -61,6 +61,12 @@ test-asan: build-asan example-audio
 bench: build example-audio
 	$(BUILD)/bench/bench_schedule
 	$(BUILD)/bench/bench_daemon
+	$(BUILD)/bench/bench_control
+	$(BUILD)/bench/bench_log
+
+# The Debian package, build/wardcast_VERSION_ARCH.deb (docs/install.md).
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -5,8 +5,8 @@
 #include <unistd.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
+#include <boost/asio/post.hpp>
 #include <cstdlib>
 
 #include "audio/gst_player.hpp"
@@ -21,11 +21,39 @@ Instant wall_now() {
 
 namespace {
 
+namespace sch = wardcast::schedules;
+
 std::unique_ptr<LoadedSchedule> load_or_throw(const Options& o, audio::AudioLibrary& library) {
     spdlog::info("reading the schedule {}", o.schedule.string());
     return load_for_air(o.schedule, library);
 }
 }  // namespace
+
+std::string status_line(const StatusInfo& s, const date::time_zone& zone) {
+    auto when = [&](Instant t) {
+        return sch::format_date(sch::local_date_of(zone, t)) + ' ' +
+               sch::format_local_time(t, zone) + " (station time)";
+    };
+    std::string paused;
+    if (s.paused)
+        paused = s.paused_until ? "Paused until " + when(*s.paused_until) : "Paused until resumed";
+    std::string line;
+    for (const auto& a : s.on_air) {
+        line += line.empty() ? "On air: " : "; ";
+        line += a.announcement + " (";
+        for (std::size_t i = 0; i < a.zones.size(); ++i) line += (i ? ", " : "") + a.zones[i];
+        line += ')';
+        if (a.length.count() > 0) {
+            const Instant end =
+                std::chrono::round<std::chrono::seconds>(a.started.value_or(s.now) + a.length);
+            line += " until " + sch::format_local(end, zone).substr(11);
+        }
+    }
+    if (!line.empty()) return paused.empty() ? line : line + "; " + paused;
+    if (!paused.empty()) return paused;
+    if (s.next) return "Idle; next: " + s.next->announcement + " at " + when(s.next->scheduled);
+    return "No broadcasts scheduled";
+}
 
 bool sound_device_present() {
     glob_t g{};
@@ -42,9 +70,11 @@ bool sound_device_present() {
 
 Instance::Instance(Options options)
     : options_(std::move(options)),
+      notify_(io_),
       signals_(io_, SIGTERM, SIGINT),
       reload_signal_(io_, SIGHUP),
       digest_timer_(io_),
+      status_timer_(io_),
       library_(audio::default_cache_dir()),
       loudness_(audio::default_cache_dir()),
       schedule_(load_or_throw(options_, library_)),
@@ -75,9 +105,17 @@ Instance::Instance(Options options)
     player_ = std::move(player);
     scheduler_ = std::make_unique<Scheduler>(
         io_, *player_, log_, [this](const schedules::Zone& z) { return output_for(z); }, wall_now);
-    scheduler_->on_event([this](const nlohmann::json& event) { publish(event); });
+    scheduler_->on_event([this](const nlohmann::json& event) {
+        publish(event);
+        // A broadcast started or ended; the scheduler reports an end before it forgets the
+        // broadcast, so look once it is done.
+        boost::asio::post(io_, [this] { update_status(); });
+    });
     daemon_since_ = schedule_since_ = wall_now();
-    clock_watch_ = std::make_unique<ClockWatch>(io_, [this] { scheduler_->clock_stepped(); });
+    clock_watch_ = std::make_unique<ClockWatch>(io_, [this] {
+        scheduler_->clock_stepped();
+        update_status();
+    });
     ControlServerOptions control;
     control.socket_path = options_.socket;
     control_ = std::make_unique<ControlServer>(io_, *this, control);
@@ -142,14 +180,35 @@ void Instance::arm_daily_digest() {
 
 void Instance::on_signal(int signal) {
     spdlog::info("{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-    sd_notify(0, "STOPPING=1");
+    notify_.stopping();  // what follows (cancelled broadcasts) no longer changes STATUS=
     control_->stop();
     scheduler_->shutdown("wardcastd was stopped (shutdown)");
     log_digest("stop");
     digest_timer_.cancel();
+    status_timer_.cancel();
     reload_signal_.cancel();
     clock_watch_.reset();
     io_.stop();
+}
+
+void Instance::update_status() {
+    if (!notify_.enabled()) return;
+    const StatusInfo s = status();
+    notify_.status(status_line(s, *schedule_->schedule.timezone));
+    // Nothing reports a pause running out or a firing skipped unaired: look again then. At
+    // least a second apart, so that a firing being handled late cannot make this spin.
+    std::optional<Instant> again;
+    if (s.paused_until)
+        again = *s.paused_until;
+    else if (s.next && !s.paused)
+        again = s.next->scheduled + std::chrono::seconds(1);
+    status_timer_.cancel();
+    if (!again) return;
+    status_timer_.expires_after(
+        std::max<std::chrono::milliseconds>(std::chrono::seconds(1), *again - s.now));
+    status_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) update_status();
+    });
 }
 
 void Instance::wait_for_reload_signal() {
@@ -175,8 +234,12 @@ int Instance::run() {
     if (auto next = scheduler_->next_firing())
         spdlog::info("{}: {} announcements; next: {} at {}", s.station_name, s.announcements.size(),
                      next->announcement->id, schedules::format_local(next->scheduled, *s.timezone));
-    // The schedule is loaded, the log open and the socket listening: ready (MPD does the same).
-    sd_notify(0, "READY=1");
+    // The schedule is loaded, the log open and the socket listening (the constructor did
+    // those, throwing on failure; clients connecting now wait in the backlog until the loop
+    // runs, a moment later): ready, as MPD does.
+    update_status();
+    notify_.start_watchdog();
+    notify_.ready();
     io_.run();
     return 0;
 }

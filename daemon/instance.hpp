@@ -4,6 +4,7 @@
 #include <utility>  // before Asio: asio#944 with GCC 12
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <filesystem>
 #include <map>
@@ -20,6 +21,7 @@
 #include "daemon/controller.hpp"
 #include "daemon/loaded_schedule.hpp"
 #include "daemon/scheduler.hpp"
+#include "daemon/systemd_notify.hpp"
 
 namespace wardcast::daemon {
 
@@ -35,7 +37,8 @@ struct Options {
 
 /// Owns the event loop and every component. Construction loads the schedule (throws
 /// InvalidSchedule) and opens the log (throws std::runtime_error); run() airs until a
-/// SIGTERM or SIGINT.
+/// SIGTERM or SIGINT. Under systemd (NOTIFY_SOCKET) it reports READY=1 once it serves,
+/// RELOADING=1/READY=1 around each reload, STOPPING=1, a one-line STATUS= and watchdog pings.
 class Instance : public Controller {
 public:
     explicit Instance(Options options);
@@ -70,12 +73,16 @@ private:
     void log_digest(const char* when);
     void arm_daily_digest();
     void wait_for_reload_signal();
+    ReloadResult reload_schedule(const Who& who);
+    void update_status();
 
     Options options_;
     boost::asio::io_context io_;
+    SystemdNotify notify_;  // sd_notify; its watchdog timer runs on io_
     boost::asio::signal_set signals_;
     boost::asio::signal_set reload_signal_;  // SIGHUP: reload, as `wardcastctl reload`
     boost::asio::system_timer digest_timer_;  // local midnight: the log's digest to the journal
+    boost::asio::steady_timer status_timer_;  // STATUS= again when a pause or a firing ends
     audio::AudioLibrary library_;
     audio::LoudnessAnalyzer loudness_;
     std::unique_ptr<LoadedSchedule> schedule_;  // replaced whole on reload
@@ -90,6 +97,12 @@ private:
     std::map<int, EventSink> subscribers_;
     int next_token_ = 0;
 };
+
+/// The one line `systemctl status` shows (STATUS=), times in `zone`: what is on air and until
+/// when ("On air: id (zones) until HH:MM:SS"), else that the schedule is paused, else the next
+/// firing ("Idle; next: id at YYYY-MM-DD HH:MM (station time)"), else "No broadcasts
+/// scheduled". Never contains a line break.
+std::string status_line(const StatusInfo& s, const date::time_zone& zone);
 
 /// The wall clock, to the millisecond.
 Instant wall_now();

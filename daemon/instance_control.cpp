@@ -184,11 +184,13 @@ void Instance::pause(const std::optional<Instant>& until, const Who& who) {
         throw ControlError("bad_argument", "--until " + sch::format_instant(*until, tz) + " is in the past");
     scheduler_->pause(until, who.user);
     record_operator(who, "pause" + (until ? " --until " + sch::format_instant(*until, tz) : std::string()), "ok");
+    update_status();
 }
 
 void Instance::resume(const Who& who) {
     scheduler_->resume();
     record_operator(who, "resume", "ok");
+    update_status();
 }
 
 void Instance::volume(const std::optional<std::string>& zone, double level, const Who& who) {
@@ -202,6 +204,23 @@ void Instance::volume(const std::optional<std::string>& zone, double level, cons
 }
 
 ReloadResult Instance::reload(const Who& who) {
+    // systemd shows the unit "reloading" until READY=1, which comes whatever the outcome: a
+    // failed reload leaves the old schedule in force, still serving.
+    notify_.reloading();
+    ReloadResult r;
+    try {
+        r = reload_schedule(who);
+    } catch (...) {
+        notify_.ready();
+        update_status();
+        throw;
+    }
+    notify_.ready();
+    update_status();
+    return r;
+}
+
+ReloadResult Instance::reload_schedule(const Who& who) {
     ReloadResult r;
     std::unique_ptr<LoadedSchedule> fresh;
     try {

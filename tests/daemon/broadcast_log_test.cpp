@@ -431,7 +431,7 @@ TEST_CASE("entry_hash follows the documented recipe and covers every field", "[l
     }
 }
 
-TEST_CASE("Vietnamese text round-trips; invalid UTF-8 is stored as it is hashed", "[log]") {
+TEST_CASE("Vietnamese text round-trips, invalid UTF-8 is stored as it is hashed", "[log]") {
     TempDir dir;
     const fs::path path = dir.path / "nhật ký" / "phát thanh.db";
     {

@@ -225,7 +225,7 @@ TEST_CASE("arguments of a wrong type, range or name are refused with a clear mes
     }
 }
 
-TEST_CASE("a ControlError keeps its code; other exceptions are 'failed'", "[control]") {
+TEST_CASE("a ControlError keeps its code, other exceptions are 'failed'", "[control]") {
     test::FakeController fake;
     json reply = run_json(fake, request("play", {{"id", "khong-co"}}));
     CHECK(code_of(reply) == "not_found");

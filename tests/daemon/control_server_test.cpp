@@ -158,7 +158,7 @@ TEST_CASE("the control server answers status over a 0660 socket and records who 
     CHECK(calls[0].who.user == (pw ? std::string(pw->pw_name) : std::to_string(::getuid())));
 }
 
-TEST_CASE("pipelined requests are answered in order; CRLF and blank lines are fine",
+TEST_CASE("pipelined requests are answered in order, CRLF and blank lines are fine",
           "[control][socket]") {
     RunningServer server;
     LineClient c(server.path());
@@ -171,7 +171,7 @@ TEST_CASE("pipelined requests are answered in order; CRLF and blank lines are fi
     for (int id = 1; id <= 51; ++id) CHECK(c.read_json()["id"] == id);
 }
 
-TEST_CASE("hundreds of malformed requests each get one error reply; the server keeps serving",
+TEST_CASE("hundreds of malformed requests each get one error reply, the server keeps serving",
           "[control][socket]") {
     RunningServer server;
     auto lines = hostile_lines(400);
@@ -199,7 +199,7 @@ TEST_CASE("hundreds of malformed requests each get one error reply; the server k
     CHECK(still_serves(server.path()));
 }
 
-TEST_CASE("a 10 MB line gets too_large and is closed; others are served meanwhile",
+TEST_CASE("a 10 MB line gets too_large and is closed, others are served meanwhile",
           "[control][socket]") {
     RunningServer server;
     LineClient big(server.path());
@@ -305,7 +305,7 @@ TEST_CASE("a last request without a newline is answered before closing", "[contr
     CHECK(c.at_eof());
 }
 
-TEST_CASE("a stale socket file is replaced; a live one or a regular file is refused",
+TEST_CASE("a stale socket file is replaced, a live one or a regular file is refused",
           "[control][socket]") {
     test::SocketDir dir;
     auto path = (dir.path() / "control.sock").string();

@@ -242,7 +242,7 @@ TEST_CASE("stored schedule versions come oldest first", "[reader]") {
     CHECK(versions[0].first_loaded < versions[1].first_loaded);
 }
 
-TEST_CASE("an untouched log verifies intact; its last hash is the anchor", "[reader][verify]") {
+TEST_CASE("an untouched log verifies intact, its last hash is the anchor", "[reader][verify]") {
     TempDir dir;
     const fs::path path = make_log(dir);
     std::vector<LogEntry> written;

@@ -96,7 +96,7 @@ TEST_CASE("reload with an invalid file keeps the old schedule airing", "[e2e][co
     CHECK(ops[0]["result"].find("the old schedule stays in force") != std::string::npos);
 }
 
-TEST_CASE("pause holds scheduled broadcasts; resume lets them air again", "[e2e][control]") {
+TEST_CASE("pause holds scheduled broadcasts, resume lets them air again", "[e2e][control]") {
     auto t0 = whole_second_after(startup_margin + 2s);
     Station st("  - id: held\n    zones: [a]\n    audio: one.wav\n" + when(t0) +
                "  - id: after\n    zones: [a]\n    audio: one.wav\n" + when(t0 + 4s));

@@ -89,7 +89,7 @@ TEST_CASE("firings on disjoint zones air at the same time", "[planner]") {
     CHECK(local_start(s, south) == "07:00");
 }
 
-TEST_CASE("a firing sharing one zone waits for it; the latest-freed zone names the wait",
+TEST_CASE("a firing sharing one zone waits for it, the latest-freed zone names the wait",
           "[planner]") {
     Schedule s = station();
     add(s, on_zones(announcement("north-short", {"07:00"}), {"north"}));

@@ -28,8 +28,11 @@ class SystemdNotify {
     void ready() noexcept;
 
     /// `RELOADING=1` (with MONOTONIC_USEC=, which newer systemd wants): a reload begins;
-    /// call ready() when it ends.
+    /// call ready() when it ends. With a watchdog, also stretches its interval to
+    /// reload_watchdog until ready() (WATCHDOG_USEC=): a reload blocks the loop while it
+    /// measures new audio, which may take longer than the usual interval.
     void reloading() noexcept;
+    static constexpr std::chrono::microseconds reload_watchdog = std::chrono::minutes(10);
 
     /// `STOPPING=1`: shutting down. Later status() calls are ignored and the watchdog stops.
     void stopping() noexcept;
@@ -57,6 +60,7 @@ class SystemdNotify {
     bool enabled_;
     std::string last_status_;
     bool stopping_ = false;
+    bool reloading_ = false;
 };
 
 }  // namespace wardcast::daemon

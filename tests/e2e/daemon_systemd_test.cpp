@@ -282,7 +282,7 @@ TEST_CASE("WATCHDOG_PID naming another process: no watchdog pings", "[e2e][daemo
 TEST_CASE("SIGHUP reloads the schedule, an invalid file keeps the old one in force",
           "[e2e][daemon][systemd]") {
     const std::string first = "  - id: first\n    zones: [a]\n    audio: one.wav\n" + in_an_hour();
-    Station st(first);
+    Station st(first, {{"WATCHDOG_USEC", "20000000"}});
     const std::size_t ready = st.ready();
     CHECK(st.ctl({"next"}).out.find("first") != std::string::npos);
 
@@ -293,8 +293,12 @@ TEST_CASE("SIGHUP reloads the schedule, an invalid file keeps the old one in for
     auto reloading = st.notify.wait_for("RELOADING=1", 15s, ready + 1);
     REQUIRE(reloading);
     CHECK(st.notify.messages()[*reloading].has("MONOTONIC_USEC="));
+    // Measuring new audio blocks the loop: the watchdog is stretched to 10 min meanwhile,
+    // and set back to systemd's 20 s when the reload is over.
+    CHECK(st.notify.messages()[*reloading].has("WATCHDOG_USEC=600000000"));
     auto reloaded = st.notify.wait_for("READY=1", 15s, *reloading + 1);
     REQUIRE(reloaded);
+    CHECK(st.notify.messages()[*reloaded].has("WATCHDOG_USEC=20000000"));
     // STATUS= follows (it may come just after READY=1).
     auto status = st.notify.wait_until(
         [](const NotifySocket::Message& m) {

@@ -356,7 +356,8 @@ int run_verify(const VerifyOptions& options, std::ostream& out, std::ostream& er
         auto opt = [](bool present, auto value) {
             return present ? ordered_json(value) : ordered_json(nullptr);
         };
-        const bool any = result.entries > 0;
+        // A broken chain stops the walk before its end: no last entry to anchor to (null).
+        const bool any = result.entries > 0 && !result.last_hash.empty();
         out << dump({{"file", options.db},
                      {"intact", result.intact},
                      {"entries", result.entries},

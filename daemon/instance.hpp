@@ -64,6 +64,10 @@ public:
 
 private:
     void record_operator(const Who& who, const std::string& command, const std::string& result);
+    /// Runs `body`; a refusal (ControlError) is recorded as the operator's action with its
+    /// reason, then passed on to the client. `body` records success itself.
+    template <class Body>
+    void refusals_recorded(const Who& who, const std::string& command, Body&& body);
     void publish(const nlohmann::json& event);
     const schedules::Zone& zone_or_throw(const std::string& zone) const;
     std::string output_for(const schedules::Zone& zone) const;

@@ -410,6 +410,14 @@ TEST_CASE("verify finds rows changed, removed, inserted or reordered with sqlite
         CHECK(r.exit_code == 1);
         CHECK(r.out.empty());
         CHECK(r.err == fx.db + ": broken: " + c.problem + "\n");
+        // --json: the problem, and no "last entry" to anchor to (null, not a made-up one).
+        auto j = ctl({"verify", "--db", fx.db, "--json"});
+        CHECK(j.exit_code == 1);
+        auto parsed = json::parse(j.out);
+        CHECK(parsed["intact"] == false);
+        CHECK(parsed["problem"] == c.problem);
+        CHECK(parsed["last_recorded_at"].is_null());
+        CHECK(parsed["last_hash"].is_null());
     }
 }
 

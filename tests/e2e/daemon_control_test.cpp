@@ -136,6 +136,28 @@ TEST_CASE("play, stop, volume, status and next answer an operator", "[e2e][contr
     CHECK(rows["dvc"]["trigger"] == "operator");
 }
 
+TEST_CASE("refused commands are recorded too: who asked, what, and why", "[e2e][control]") {
+    Station st("  - id: dvc\n    audio: one.wav\n    at: \"23:59:59\"\n");
+    CHECK(st.ctl({"play", "dcv"}).exit_code == 1);
+    auto zone = st.ctl({"announce", "--tts", "Xin chào", "--zone", "a", "--zone", "c"});
+    CHECK(zone.exit_code == 1);
+    CHECK(zone.err.find("no zone 'c'") != std::string::npos);
+    // Arguments refused before they reach anything (here an instant in the past) are
+    // answered, not recorded.
+    CHECK(st.ctl({"pause", "--until", "2020-01-01T08:00"}).exit_code == 1);
+    CHECK(st.ctl({"volume", "zz", "50%"}).exit_code == 1);
+    CHECK(st.daemon->stop() == 0);
+    auto ops = query(st.db, "SELECT uid, command, result FROM entries WHERE kind = 'operator' AND command NOT LIKE 'load-schedule%' ORDER BY seq");
+    REQUIRE(ops.size() == 3);
+    CHECK(ops[0]["command"] == "play dcv");
+    CHECK(ops[0]["result"].rfind("refused: no announcement 'dcv'", 0) == 0);
+    CHECK(ops[1]["command"] == "announce --tts \"Xin chào\" --priority normal --zone a --zone c");
+    CHECK(ops[1]["result"].rfind("refused: no zone 'c'", 0) == 0);
+    CHECK(ops[2]["command"] == "volume zz 0.50");
+    CHECK(ops[2]["result"].rfind("refused: no zone 'zz'", 0) == 0);
+    for (auto& op : ops) CHECK(op["uid"] == std::to_string(getuid()));
+}
+
 TEST_CASE("hundreds of malformed requests do not delay a broadcast", "[e2e][control]") {
     auto t0 = whole_second_after(startup_margin + 2s);
     Station st("  - id: due\n    zones: [a]\n    audio: one.wav\n" + when(t0));

@@ -410,7 +410,20 @@ LogReader::LogReader(const std::filesystem::path& path) : path_(path) {
     } else if (refusal == sqlite3_errstr(SQLITE_READONLY) &&
                !std::filesystem::exists(path_.string() + "-shm", ec)) {
         // Read-only, a WAL file needs its -shm file, which only a writable folder can create.
-        refusal = "its -wal and -shm files are missing (copy them along with it)";
+        if (!std::filesystem::exists(path_.string() + "-wal", ec)) {
+            // No -wal either: everything is in the file itself, as in a copy made with
+            // sqlite3's .backup that an auditor keeps in a folder of their own. Nobody
+            // writes to such a copy, so it can be read as immutable (no locks, no -shm).
+            sqlite3_close_v2(db_);
+            db_ = nullptr;
+            const int again =
+                sqlite3_open_v2((uri_for(path_) + "&immutable=1").c_str(), &db_,
+                                SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+            refusal = again != SQLITE_OK ? (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(again))
+                                         : refusal_of(db_);
+        } else {
+            refusal = "its -shm file is missing (copy the -wal and -shm files along with it)";
+        }
     }
     if (!refusal.empty()) {
         sqlite3_close_v2(db_);  // a handle comes back even when opening failed

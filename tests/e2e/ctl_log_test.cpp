@@ -2,6 +2,7 @@
 // tampered with by the real sqlite3 tool.
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -430,4 +431,29 @@ TEST_CASE("verify refuses what is not a wardcast log, exit 1", "[e2e][verify]") 
     CHECK(r.err == "wardcastctl verify: cannot open the broadcast log " + other +
                        ": not a wardcast broadcast log (an SQLite database of another kind, "
                        "application_id 0x00000000)\n");
+}
+
+TEST_CASE("an auditor's .backup copy in a folder they cannot write reads and verifies",
+          "[e2e][verify]") {
+    if (::geteuid() != 0) {
+        WARN("needs root to act as another user (runuser); skipped");
+        return;
+    }
+    LogFixture fx;
+    TempDir dir;  // root's: 0755, the copy 0644, read by `nobody`
+    std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
+    const std::string copy = (dir.path() / "copy.db").string();
+    REQUIRE(sqlite(fx.db, ".backup " + copy).exit_code == 0);
+    std::filesystem::permissions(copy, std::filesystem::perms(0644));
+    const auto tool = dir.path() / "wardcastctl";
+    std::filesystem::copy_file(WARDCASTCTL, tool);
+    std::filesystem::permissions(tool, std::filesystem::perms(0755));
+    auto r = run_process({"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "verify", "--db", copy});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find(": intact: 10 entries") != std::string::npos);
+    r = run_process({"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "log", "--db", copy, "--json"});
+    CHECK(r.exit_code == 0);
+    CHECK_FALSE(r.out.empty());
+    CHECK_FALSE(std::filesystem::exists(copy + "-shm"));  // read as it is, nothing written
 }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/measure.hpp"
 #include "daemon/broadcast_log.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
@@ -29,36 +30,8 @@ using wardcast::daemon::Instant;
 using wardcast::daemon::LogEntry;
 using namespace std::chrono_literals;
 
-struct Measure {
-    double seconds;
-    double cpu_seconds;  // user + system: wall time on a busy machine says little
-    long peak_kib;
-    int exit_code;
-};
-
-/// Runs a command with its output discarded; wall and CPU time and the child's peak RSS.
-Measure measure(const std::vector<std::string>& argv) {
-    const auto start = std::chrono::steady_clock::now();
-    const pid_t pid = fork();
-    if (pid == 0) {
-        const int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    int status = 0;
-    rusage usage{};
-    wait4(pid, &status, 0, &usage);
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    auto secs = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return {s, secs(usage.ru_utime) + secs(usage.ru_stime), usage.ru_maxrss,
-            WIFEXITED(status) ? WEXITSTATUS(status) : -1};
-}
+using wardcast::bench::Measure;
+using wardcast::bench::measure;
 
 void check(int rc, sqlite3* db, const char* what) {
     if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {

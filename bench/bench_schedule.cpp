@@ -17,36 +17,16 @@
 #include <string>
 #include <vector>
 
+#include "bench/measure.hpp"
 #include "tests/e2e/fixtures.hpp"
 
 namespace {
 
-struct Measure {
-    double seconds;
-    long peak_kib;
-    int exit_code;
-};
+using wardcast::bench::Measure;
 
-/// Runs a command with its output discarded; wall time and the child's peak RSS.
+/// The command with the benchmark's audio cache.
 Measure measure(const std::vector<std::string>& argv, const std::string& cache) {
-    auto start = std::chrono::steady_clock::now();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        setenv("WARDCAST_CACHE", cache.c_str(), 1);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    int status = 0;
-    rusage usage{};
-    wait4(pid, &status, 0, &usage);
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return {s, usage.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+    return wardcast::bench::measure(argv, {{"WARDCAST_CACHE", cache}});
 }
 
 std::string hhmm(int minutes) {

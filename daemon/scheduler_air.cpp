@@ -119,18 +119,15 @@ void Scheduler::begin(BroadcastList::iterator it) {
     // A firing is begun start_lead ahead of its instant: the player holds the first sample
     // until then.
     const Instant began = std::max(clock_(), b.scheduled);
-    auto start = [&] {
-        if (b.scheduled > clock_())
-            player_.start_at(b.player_id, b.scheduled);
-        else
-            player_.start(b.player_id);
-    };
     // Air first, then write the on-air row: its commit waits for the disk (synchronous=FULL),
     // which must not delay the first sample. A firing already claimed was not prepared (the
     // claim is checked before preroll), so starting before the claim below is decided never
     // airs anything twice in practice; if the claim is refused all the same, it stops at once.
     const bool airs = !b.failure && !(b.claims() && log_.is_claimed(b.id, b.scheduled));
-    if (airs) start();
+    if (airs && b.scheduled > clock_())
+        player_.start_at(b.player_id, b.scheduled);
+    else if (airs)
+        player_.start(b.player_id);
     auto seq = log_.begin_broadcast(entry_for(b, "on_air"), b.claims());
     if (!seq) {  // aired (or was settled) before a restart or clock step: never twice
         player_.stop(b.player_id);
@@ -145,7 +142,6 @@ void Scheduler::begin(BroadcastList::iterator it) {
         return;
     }
     b.state = Broadcast::State::on_air;
-    if (!airs) start();
 }
 
 void Scheduler::finish(BroadcastList::iterator it, const std::string& status, const std::string& error,

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "daemon/broadcast_log.hpp"
-#include "tests/e2e/process.hpp"
+#include "tests/e2e/ctl.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
 using namespace wardcast::test;
@@ -17,12 +17,6 @@ using namespace wardcast::daemon;
 using nlohmann::json;
 
 namespace {
-
-ProcessResult ctl(std::vector<std::string> args,
-                  const std::map<std::string, std::string>& env = {}) {
-    args.insert(args.begin(), WARDCASTCTL);
-    return run_process(args, env);
-}
 
 ProcessResult sqlite(const std::string& db, const std::string& sql) {
     return run_process({"/usr/bin/sqlite3", db, sql});

@@ -4,28 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/fixtures.hpp"
-#include "tests/e2e/process.hpp"
+#include "tests/e2e/ctl.hpp"
 
 using namespace wardcast::test;
 using nlohmann::json;
-
-namespace {
-ProcessResult ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), WARDCASTCTL);
-    return run_process(args);
-}
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
-    return out;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-}  // namespace
 
 TEST_CASE("validate accepts a good schedule with a one-line summary", "[e2e][validate]") {
     Fixture fx("dst");

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "tests/daemon/control_test_support.hpp"
-#include "tests/e2e/process.hpp"
+#include "tests/e2e/ctl.hpp"
 
 using namespace wardcast::test;
 using namespace std::chrono_literals;
@@ -16,8 +16,7 @@ using nlohmann::json;
 namespace {
 
 ProcessResult ctl_at(const std::string& socket, std::vector<std::string> args) {
-    args.insert(args.begin(), WARDCASTCTL);
-    return run_process(args, {{"WARDCAST_SOCKET", socket}, {"TZ", "UTC"}});
+    return ctl(std::move(args), {{"WARDCAST_SOCKET", socket}, {"TZ", "UTC"}});
 }
 
 }  // namespace

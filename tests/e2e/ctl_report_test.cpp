@@ -11,7 +11,7 @@
 #include "daemon/broadcast_log.hpp"
 #include "schedules/bundle.hpp"
 #include "schedules/timefmt.hpp"
-#include "tests/e2e/process.hpp"
+#include "tests/e2e/ctl.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
 using namespace wardcast::test;
@@ -28,22 +28,6 @@ Instant at(const std::string& text) {
     auto i = wardcast::schedules::parse_date_or_instant(text, *date::locate_zone("UTC"));
     REQUIRE(i);
     return *i;
-}
-
-ProcessResult ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), WARDCASTCTL);
-    return run_process(args);
-}
-
-std::vector<json> json_lines(const std::string& text) {
-    std::vector<json> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
-    return out;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
 }
 
 /// The line of `text` starting with `start`, or "".

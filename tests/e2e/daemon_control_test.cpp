@@ -12,9 +12,9 @@
 
 #include "daemon/broadcast_log.hpp"
 
+#include "tests/e2e/ctl.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
-#include "tests/e2e/process.hpp"
 
 using namespace wardcast::test;
 using namespace std::chrono_literals;
@@ -44,10 +44,9 @@ struct Station {
                "zones: [{ id: a, output: \"null\" }, { id: b, output: \"null\" }]\nannouncements:\n";
     }
     ProcessResult ctl(std::vector<std::string> args) {
-        args.insert(args.begin(), WARDCASTCTL);
         args.push_back("--socket");
         args.push_back(socket.string());
-        return run_process(args);
+        return wardcast::test::ctl(args);
     }
 };
 

@@ -18,9 +18,9 @@
 
 #include "daemon/instance.hpp"
 #include "daemon/systemd_notify.hpp"
+#include "tests/e2e/ctl.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
-#include "tests/e2e/process.hpp"
 
 using namespace wardcast::test;
 using namespace std::chrono_literals;
@@ -165,10 +165,9 @@ struct Station {
                "}]\nannouncements:\n";
     }
     ProcessResult ctl(std::vector<std::string> args) {
-        args.insert(args.begin(), WARDCASTCTL);
         args.push_back("--socket");
         args.push_back(socket.string());
-        return run_process(args);
+        return wardcast::test::ctl(args);
     }
     /// Waits for READY=1 (start-up); its message index.
     std::size_t ready() {

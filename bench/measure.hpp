@@ -1,0 +1,49 @@
+#pragma once
+// Runs a command the benchmarks time, with its output discarded: wall and CPU time and the
+// child's peak RSS (bench_schedule, bench_log).
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace wardcast::bench {
+
+struct Measure {
+    double seconds;
+    double cpu_seconds;  // user + system: wall time on a busy machine says little
+    long peak_kib;
+    int exit_code;
+};
+
+/// `argv` (argv[0] a path) with `env` added to its environment, run to completion.
+inline Measure measure(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {}) {
+    const auto start = std::chrono::steady_clock::now();
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto secs = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return {s, secs(usage.ru_utime) + secs(usage.ru_stime), usage.ru_maxrss,
+            WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
+}  // namespace wardcast::bench

@@ -109,6 +109,16 @@ void print_status(const json& r, std::ostream& out) {
         out << "Station: " << station << " (" << time.zone().name() << "), wardcastd "
             << text_of(r, "version") << '\n';
 
+    for (const auto& f : r.value("faults", json::array())) {
+        if (text_of(f, "what") == "log")
+            out << "FAULT: the broadcast log cannot be written (" << text_of(f, "reason")
+                << ") since " << time.when(f.value("since", json())) << "; " << number_of(f, "held")
+                << (number_of(f, "held") == 1 ? " entry" : " entries")
+                << " held in memory until it can. Broadcasts go on.\n";
+        else
+            out << "FAULT: " << text_of(f, "what") << ": " << text_of(f, "reason") << '\n';
+    }
+
     const json on_air = r.value("on_air", json::array());
     if (on_air.empty()) out << "On air: nothing\n";
     for (const auto& a : on_air) {
@@ -200,6 +210,12 @@ void print_event(const json& e, const StationTime& time, std::ostream& out) {
         out << "ended    " << named(e) << ": " << text_of(e, "status");
         auto error = text_of(e, "error");
         if (!error.empty()) out << " — " << error;
+    } else if (name == "fault" && text_of(e, "what") == "log") {
+        if (text_of(e, "state") == "cleared")
+            out << "fault    cleared: the broadcast log is written again, with every held entry";
+        else
+            out << "fault    the broadcast log cannot be written (" << text_of(e, "reason")
+                << "): entries are held in memory until it can";
     } else if (name == "operator") {
         out << "operator " << text_of(e, "user") << ": " << text_of(e, "command") << " → "
             << text_of(e, "result");

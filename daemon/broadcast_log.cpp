@@ -11,12 +11,21 @@
 #include <utility>
 
 #include "audio/hash.hpp"
+#include "daemon/sqlite_db.hpp"
 
 namespace wardcast::daemon {
 
 namespace {
 
 using nlohmann::json;
+using sqlite::dump;
+using sqlite::exec;
+using sqlite::make_valid_utf8;
+using sqlite::now_ms;
+using sqlite::SqliteError;
+using sqlite::Statement;
+using sqlite::Transaction;
+using sqlite::valid_utf8;
 
 const std::string kGenesisHash(64, '0');
 
@@ -86,120 +95,6 @@ constexpr const char* kColumns =
     "scheduled, started, ended, lateness_ms, status, error, audio_sha256, schedule_sha256, "
     "on_air_seq, command, result, prev_hash, hash";
 
-/// An SQLite failure; `code` lets the opener tell "not a database" from other trouble.
-struct SqliteError : std::runtime_error {
-    SqliteError(const std::string& doing, sqlite3* db)
-        : std::runtime_error(doing + ": " + sqlite3_errmsg(db)), code(sqlite3_errcode(db)) {}
-    int code;
-};
-
-void exec(sqlite3* db, const std::string& sql, const std::string& doing) {
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-        throw SqliteError(doing, db);
-    }
-}
-
-/// A prepared statement, finalized on scope exit. Columns and parameters count from 0 and 1.
-class Statement {
-  public:
-    Statement(sqlite3* db, const char* sql, std::string doing) : db_(db), doing_(std::move(doing)) {
-        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
-            throw SqliteError(doing_, db);
-        }
-    }
-    ~Statement() { sqlite3_finalize(stmt_); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    Statement& bind(int i, const std::string& text) {
-        return check(sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
-                                       SQLITE_TRANSIENT));
-    }
-    Statement& bind(int i, std::int64_t value) {
-        return check(sqlite3_bind_int64(stmt_, i, value));
-    }
-    Statement& bind(int i, const std::optional<std::int64_t>& value) {
-        return value ? bind(i, *value) : check(sqlite3_bind_null(stmt_, i));
-    }
-    Statement& bind(int i, const std::optional<Instant>& value) {
-        return value ? bind(i, format_utc(*value)) : check(sqlite3_bind_null(stmt_, i));
-    }
-
-    /// True when a row is ready, false when done.
-    bool step() {
-        const int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        throw SqliteError(doing_, db_);
-    }
-
-    bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-    std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
-    std::optional<std::int64_t> opt_int64(int col) const {
-        return is_null(col) ? std::nullopt : std::optional(int64(col));
-    }
-    std::string text(int col) const {
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-                 : std::string();
-    }
-    std::optional<Instant> opt_instant(int col) const {
-        if (is_null(col)) return std::nullopt;
-        auto parsed = parse_utc(text(col));
-        if (!parsed) throw std::runtime_error(doing_ + ": malformed instant \"" + text(col) + "\"");
-        return parsed;
-    }
-
-  private:
-    Statement& check(int rc) {
-        if (rc != SQLITE_OK) throw SqliteError(doing_, db_);
-        return *this;
-    }
-
-    sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
-    std::string doing_;
-};
-
-/// BEGIN IMMEDIATE (the write lock up front, so no upgrade deadlock); rolls back unless
-/// committed, so no error path leaves a transaction open.
-class Transaction {
-  public:
-    Transaction(sqlite3* db, const std::string& doing) : db_(db) {
-        exec(db, "BEGIN IMMEDIATE", doing);
-    }
-    ~Transaction() {
-        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-
-    void commit(const std::string& doing) { exec(db_, "COMMIT", doing); }
-
-  private:
-    sqlite3* db_;
-};
-
-std::string dump(const json& value) {
-    return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// What is stored must be what is hashed, and readable by any UTF-8 tool: invalid sequences
-// become U+FFFD before either happens.
-std::string valid_utf8(const std::string& text) {
-    return json::parse(dump(json(text))).get<std::string>();
-}
-
-void make_valid_utf8(LogEntry& e) {
-    for (std::string* s : {&e.kind, &e.station, &e.announcement_id, &e.title, &e.trigger, &e.user,
-                           &e.status, &e.error, &e.schedule_sha256, &e.command, &e.result}) {
-        *s = valid_utf8(*s);
-    }
-    for (auto* list : {&e.zones, &e.audio_sha256}) {
-        for (std::string& s : *list) s = valid_utf8(s);
-    }
-}
-
 json opt_json(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
 json opt_json(const std::optional<Instant>& v) { return v ? json(format_utc(*v)) : json(nullptr); }
 
@@ -253,6 +148,30 @@ bool parse_digits(std::string_view text, std::size_t pos, std::size_t count, int
 
 }  // namespace
 
+namespace sqlite {
+
+std::string dump(const nlohmann::json& value) {
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// What is stored must be what is hashed, and readable by any UTF-8 tool: invalid sequences
+// become U+FFFD before either happens.
+std::string valid_utf8(const std::string& text) {
+    return json::parse(dump(json(text))).get<std::string>();
+}
+
+void make_valid_utf8(LogEntry& e) {
+    for (std::string* s : {&e.kind, &e.station, &e.announcement_id, &e.title, &e.trigger, &e.user,
+                           &e.status, &e.error, &e.schedule_sha256, &e.command, &e.result}) {
+        *s = valid_utf8(*s);
+    }
+    for (auto* list : {&e.zones, &e.audio_sha256}) {
+        for (std::string& s : *list) s = valid_utf8(s);
+    }
+}
+
+}  // namespace sqlite
+
 std::string format_utc(Instant i) {
     using namespace std::chrono;
     const auto day = floor<days>(i);
@@ -292,6 +211,18 @@ BroadcastLog::BroadcastLog(const std::filesystem::path& path) : path_(path) {
         std::filesystem::create_directories(path_.parent_path(), ec);
         if (ec) throw std::runtime_error(doing("create its folder") + ": " + ec.message());
     }
+    open();
+    migrate();
+    if (auto last = last_entry()) last_seq_ = last->first;
+    if (readonly_) {
+        // A read-only file at the current schema: air all the same, holding what is recorded.
+        fault_ = LogFault{"the file or its folder is read-only", now_ms(), 0};
+        reopen_ = true;
+    }
+}
+
+void BroadcastLog::open() {
+    db_.reset();
     sqlite3* db = nullptr;
     const int rc =
         sqlite3_open_v2(path_.c_str(), &db,
@@ -302,7 +233,6 @@ BroadcastLog::BroadcastLog(const std::filesystem::path& path) : path_(path) {
                                  (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     }
     configure();
-    migrate();
 }
 
 BroadcastLog::~BroadcastLog() = default;
@@ -352,7 +282,8 @@ void BroadcastLog::configure() {
                                  std::to_string(version) + "); this one reads up to " +
                                  std::to_string(schema_version));
     }
-    if (sqlite3_db_readonly(db, "main") == 1) {
+    readonly_ = sqlite3_db_readonly(db, "main") == 1;
+    if (readonly_ && (version < schema_version || empty)) {
         throw std::runtime_error(doing("write it") + ": the file or its folder is read-only");
     }
 
@@ -373,6 +304,7 @@ void BroadcastLog::configure() {
 void BroadcastLog::migrate() {
     sqlite3* db = db_.get();
     const std::string what = doing("migrate its schema");
+    if (readonly_) return;  // at the current schema already (configure checked)
     for (;;) {
         Transaction tx(db, what);
         // Read again under the write lock: another process may have migrated meanwhile.
@@ -412,7 +344,7 @@ std::string BroadcastLog::entry_hash(const LogEntry& e, const std::string& prev_
     return audio::sha256_hex(dump(fields));
 }
 
-std::int64_t BroadcastLog::append(LogEntry& e) {
+std::int64_t BroadcastLog::append(LogEntry& e, bool keep_time) {
     sqlite3* db = db_.get();
     const std::string what = doing("append an entry");
     // The tail is read under the write lock the caller holds, so the chain cannot fork even
@@ -421,7 +353,7 @@ std::int64_t BroadcastLog::append(LogEntry& e) {
     const bool any = tail.step();
     e.seq = any ? tail.int64(0) + 1 : 1;
     e.prev_hash = any ? tail.text(1) : kGenesisHash;
-    e.recorded_at = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    if (!keep_time) e.recorded_at = now_ms();
     make_valid_utf8(e);
     e.hash = entry_hash(e, e.prev_hash);
 
@@ -442,89 +374,6 @@ std::int64_t BroadcastLog::append(LogEntry& e) {
     return e.seq;
 }
 
-bool BroadcastLog::is_claimed(const std::string& announcement_id, Instant scheduled) {
-    Statement q(db_.get(), "SELECT 1 FROM claims WHERE announcement_id = ?1 AND scheduled = ?2",
-                doing("look up a claim"));
-    q.bind(1, valid_utf8(announcement_id)).bind(2, format_utc(scheduled));
-    return q.step();
-}
-
-void BroadcastLog::remember_schedule(const std::string& sha256, const std::string& text,
-                                     const std::string& path) {
-    // One statement in autocommit mode is its own durable transaction. The text is kept byte
-    // for byte (not made valid UTF-8) so that it still hashes to its key.
-    Statement insert(db_.get(),
-                     "INSERT OR IGNORE INTO schedules (sha256, text, path, first_loaded)"
-                     " VALUES (?1, ?2, ?3, ?4)",
-                     doing("store a schedule"));
-    const auto now =
-        std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    insert.bind(1, sha256).bind(2, text).bind(3, valid_utf8(path));
-    insert.bind(4, format_utc(now));
-    insert.step();
-}
-
-std::optional<std::int64_t> BroadcastLog::append_claiming(LogEntry& entry, bool claim,
-                                                          const std::string& what) {
-    if (claim && (entry.announcement_id.empty() || !entry.scheduled)) {
-        throw std::invalid_argument(what +
-                                    ": a claimed firing needs an announcement id and an "
-                                    "instant");
-    }
-    Transaction tx(db_.get(), what);
-    if (claim && is_claimed(entry.announcement_id, *entry.scheduled)) return std::nullopt;
-    const std::int64_t seq = append(entry);
-    if (claim) {
-        Statement insert(db_.get(),
-                         "INSERT INTO claims (announcement_id, scheduled, seq) VALUES (?1, ?2, ?3)",
-                         what);
-        insert.bind(1, entry.announcement_id).bind(2, entry.scheduled).bind(3, seq).step();
-    }
-    tx.commit(what);
-    return seq;
-}
-
-std::optional<std::int64_t> BroadcastLog::begin_broadcast(LogEntry on_air, bool claim) {
-    on_air.kind = "on_air";
-    on_air.on_air_seq.reset();
-    return append_claiming(on_air, claim, doing("record a broadcast's start"));
-}
-
-std::int64_t BroadcastLog::finish_broadcast(std::int64_t on_air_seq, LogEntry outcome) {
-    outcome.kind = "broadcast";
-    outcome.on_air_seq = on_air_seq;
-    const std::string what = doing("record a broadcast's outcome");
-    Transaction tx(db_.get(), what);
-    Statement start(db_.get(),
-                    "SELECT kind, (SELECT seq FROM entries WHERE on_air_seq = ?1)"
-                    " FROM entries WHERE seq = ?1",
-                    what);
-    start.bind(1, on_air_seq);
-    if (!start.step() || start.text(0) != "on_air") {
-        throw std::invalid_argument(what + ": entry " + std::to_string(on_air_seq) +
-                                    " is not an on_air entry");
-    }
-    if (!start.is_null(1)) {
-        throw std::invalid_argument(what + ": on_air entry " + std::to_string(on_air_seq) +
-                                    " was closed already by entry " +
-                                    std::to_string(start.int64(1)));
-    }
-    const std::int64_t seq = append(outcome);
-    tx.commit(what);
-    return seq;
-}
-
-bool BroadcastLog::record_not_aired(LogEntry entry) {
-    entry.kind = "broadcast";
-    entry.on_air_seq.reset();
-    return append_claiming(entry, true, doing("record a firing that did not air")).has_value();
-}
-
-std::int64_t BroadcastLog::record_operator(LogEntry entry) {
-    entry.kind = "operator";
-    return *append_claiming(entry, false, doing("record an operator command"));
-}
-
 std::optional<std::pair<std::int64_t, std::string>> BroadcastLog::last_entry() {
     Statement q(db_.get(), "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1",
                 doing("read the last entry"));
@@ -535,7 +384,10 @@ std::optional<std::pair<std::int64_t, std::string>> BroadcastLog::last_entry() {
 std::optional<Instant> BroadcastLog::last_claimed() {
     Statement q(db_.get(), "SELECT max(scheduled) FROM claims", doing("read the claims"));
     q.step();
-    return q.opt_instant(0);
+    auto last = q.opt_instant(0);
+    for (const auto& [id, scheduled] : held_claims_)
+        if (!last || scheduled > *last) last = scheduled;
+    return last;
 }
 
 BroadcastLog::Settings BroadcastLog::settings() {

@@ -3,9 +3,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,11 +52,31 @@ struct LogEntry {
     std::string hash;  ///< set by the log: SHA-256 over the content and prev_hash
 };
 
+/// The log cannot be written (SPEC §6): what fails, since when, and how much waits.
+struct LogFault {
+    std::string reason;    ///< SQLite's words: "database or disk is full", "disk I/O error", ...
+    Instant since{};       ///< when the first write failed
+    std::size_t held = 0;  ///< entries waiting in memory to be written
+};
+
+/// Thrown when a write would hold more than BroadcastLog::max_held entries: the daemon stops.
+class LogOverflow : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
 /// The log file. Opens (creating and migrating as needed) in WAL mode with synchronous=FULL:
 /// every append is its own transaction, on disk before the call returns. Rows cannot be
-/// updated or deleted (triggers refuse it). Every method throws std::runtime_error naming the
-/// file and what failed when SQLite fails; nothing is written then. Text is stored as valid
-/// UTF-8 (invalid bytes become U+FFFD). docs/log-format.md describes the file for auditors.
+/// updated or deleted (triggers refuse it). Text is stored as valid UTF-8 (invalid bytes
+/// become U+FFFD). docs/log-format.md describes the file for auditors.
+///
+/// The station's first duty is to air (SPEC §6): when a write fails for a fault of the medium
+/// (the disk full, the file system read-only, an I/O error, the file locked or damaged), the
+/// write does not throw. The entry is held in memory, in order, with the seq and recorded_at it
+/// would have had, its claim counting as made; the next write, or retry(), writes what is held
+/// (in order, chained as if never held) once the file takes writes again, then records a
+/// `log-recovered` entry saying what was held and why. Other SQLite failures throw
+/// std::runtime_error naming the file and what failed; nothing is written then.
 /// Not thread-safe; the daemon uses it from its event loop.
 class BroadcastLog {
   public:
@@ -60,12 +85,35 @@ class BroadcastLog {
     /// PRAGMA application_id of every wardcast log: "WCLG" in ASCII.
     static constexpr std::int32_t application_id = 0x57434c47;
 
+    /// Entries held while the file cannot be written; one more and writes throw LogOverflow.
+    static constexpr std::size_t max_held = 10000;
+    /// Held entries written by one retry() (one transaction): bounds how long it takes.
+    static constexpr std::size_t retry_batch = 1000;
+
     /// Opens or creates `path` (and its folder). Throws std::runtime_error with a one-line
-    /// reason when it cannot be opened, is not a wardcast log, or is newer than this code.
+    /// reason when it cannot be opened, is not a wardcast log, or is newer than this code. A
+    /// log file at the current schema that is read-only (its file system mounted read-only)
+    /// opens in the fault state: what is written is held until it takes writes.
     explicit BroadcastLog(const std::filesystem::path& path);
     ~BroadcastLog();
     BroadcastLog(const BroadcastLog&) = delete;
     BroadcastLog& operator=(const BroadcastLog&) = delete;
+
+    /// The fault that keeps entries from being written, if any (held counts them now).
+    std::optional<LogFault> fault() const;
+
+    /// Called (on the caller's thread, from inside a write or retry()) when a fault begins and
+    /// when it ends with everything held written (nullopt).
+    void on_fault(std::function<void(const std::optional<LogFault>&)> changed) {
+        on_fault_ = std::move(changed);
+    }
+
+    /// Writes up to retry_batch held entries (reopening the file first after a fault); true
+    /// when nothing is held any more. A failure keeps them held; never throws for a fault.
+    bool retry();
+
+    /// The entries held, in order (what a daemon that must stop cannot write).
+    std::vector<LogEntry> held_entries() const;
 
     /// Stores a schedule's text once per version, keyed by its SHA-256 (hex).
     void remember_schedule(const std::string& sha256, const std::string& text,
@@ -91,13 +139,14 @@ class BroadcastLog {
     /// Appends an operator entry (sets kind); returns its seq.
     std::int64_t record_operator(LogEntry entry);
 
-    /// True when the scheduled firing (announcement, instant) was claimed already.
+    /// True when the scheduled firing (announcement, instant) was claimed already (held
+    /// claims count).
     bool is_claimed(const std::string& announcement_id, Instant scheduled);
 
     /// The seq and hash of the last entry, if any: the digest an auditor can keep elsewhere.
     std::optional<std::pair<std::int64_t, std::string>> last_entry();
 
-    /// The latest scheduled instant claimed, if any.
+    /// The latest scheduled instant claimed (held claims count), if any.
     std::optional<Instant> last_claimed();
 
     /// on_air entries with no outcome yet (the daemon died while they were on air), by seq.
@@ -135,21 +184,46 @@ class BroadcastLog {
     struct Close {
         void operator()(sqlite3* db) const noexcept;
     };
+    struct Held {
+        LogEntry entry;  // seq, recorded_at set; prev_hash and hash set when written
+        bool claim = false;
+    };
+    struct HeldSchedule {
+        std::string sha256, text, path;
+        Instant first_loaded{};
+    };
 
+    void open();       // (re)opens db_; sets readonly_
     void configure();  // connection settings and the "is this our file" checks
     void migrate();
     // Appends `entry` inside the transaction the caller holds, chaining it to the last entry;
-    // sets its seq, recorded_at, prev_hash and hash.
-    std::int64_t append(LogEntry& entry);
-    // append() in its own transaction; when `claim`, also claims the firing, or returns
-    // nullopt writing nothing when it was claimed before.
+    // sets its seq, prev_hash and hash, and its recorded_at unless `keep_time`.
+    std::int64_t append(LogEntry& entry, bool keep_time = false);
+    // Writes `entry` in its own transaction, or holds it; when `claim`, also claims the firing,
+    // or returns nullopt writing nothing when it was claimed before.
     std::optional<std::int64_t> append_claiming(LogEntry& entry, bool claim,
                                                 const std::string& what);
+    void insert_claim(const LogEntry& entry, const std::string& what, bool or_ignore = false);
+    bool claimed_in_file(const std::string& announcement_id, Instant scheduled);
+    std::int64_t hold(LogEntry entry, bool claim);
+    void begin_fault(const std::string& reason);
+    bool flush_held();  // retry() without the reopen
+    void write_held_batch(std::size_t n);
+    LogEntry recovery_entry() const;
     std::vector<LogEntry> select_entries(const char* where_order);
     std::string doing(const char* what) const;  // "broadcast log PATH: cannot WHAT"
 
     std::filesystem::path path_;
     std::unique_ptr<sqlite3, Close> db_;  // owned
+    bool readonly_ = false;               // the connection cannot write (read-only file system)
+    std::int64_t last_seq_ = 0;           // of the last entry written or held
+    std::optional<LogFault> fault_;       // set while anything is held (held counted on demand)
+    bool reopen_ = false;                 // reopen before the next write: the fault may be its
+    std::deque<Held> held_;               // entries not written yet, in order
+    std::vector<HeldSchedule> held_schedules_;
+    std::set<std::pair<std::string, Instant>> held_claims_;  // (announcement, scheduled)
+    std::map<std::int64_t, std::int64_t> renumbered_;  // held seq -> written seq, when they differ
+    std::function<void(const std::optional<LogFault>&)> on_fault_;
 };
 
 /// "2026-12-01T00:00:00.000Z": how instants are stored (sortable, readable in sqlite3).

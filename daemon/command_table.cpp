@@ -149,6 +149,16 @@ json on_air_json(const OnAirInfo& a, Instant now, const date::time_zone& zone) {
             {"elapsed_ms", elapsed}};
 }
 
+json faults_json(const std::vector<FaultInfo>& faults, const date::time_zone& zone) {
+    json out = json::array();
+    for (const auto& f : faults)
+        out.push_back({{"what", f.what},
+                       {"reason", f.reason},
+                       {"since", instant(f.since, zone)},
+                       {"held", f.held}});
+    return out;
+}
+
 json handle_status(CommandCall& c) {
     Args(c.args, protocol::cmd::status, {});
     StatusInfo s = c.controller.status();
@@ -166,7 +176,8 @@ json handle_status(CommandCall& c) {
             {"schedule_path", s.schedule_path},
             {"schedule_sha256", s.schedule_sha256},
             {"schedule_since", instant(s.schedule_since, zone)},
-            {"daemon_since", instant(s.daemon_since, zone)}};
+            {"daemon_since", instant(s.daemon_since, zone)},
+            {"faults", faults_json(s.faults, zone)}};
 }
 
 json handle_next(CommandCall& c) {

@@ -2,10 +2,9 @@
 // What operators can ask of the running daemon (SPEC §5): the contract between the control
 // server's command table and the daemon's components. Implemented by Instance; faked in tests.
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -24,7 +23,7 @@ struct Who {
 /// A request that cannot be done; `code` is a protocol error code ("not_found",
 /// "bad_argument", "failed", "conflict").
 class ControlError : public std::runtime_error {
-public:
+  public:
     ControlError(std::string code, const std::string& message)
         : std::runtime_error(message), code(std::move(code)) {}
     std::string code;
@@ -49,6 +48,14 @@ struct NextInfo {
     Instant scheduled{};
 };
 
+/// Something that keeps the daemon from doing all of its work while it still airs.
+struct FaultInfo {
+    std::string what;    ///< "log": the broadcast log cannot be written (SPEC §6)
+    std::string reason;  ///< e.g. "database or disk is full"
+    Instant since{};
+    std::size_t held = 0;  ///< log: entries held in memory until the file takes writes
+};
+
 /// `status`.
 struct StatusInfo {
     std::string station;
@@ -63,6 +70,7 @@ struct StatusInfo {
     Instant schedule_since{};  ///< when this schedule was loaded
     Instant daemon_since{};    ///< when wardcastd started
     Instant now{};
+    std::vector<FaultInfo> faults;  ///< none when all is well
 };
 
 /// `announce`: an ad-hoc message.
@@ -77,21 +85,23 @@ struct AnnounceRequest {
 /// `reload`.
 struct ReloadResult {
     bool ok = false;
-    std::vector<std::string> errors;  ///< FILE:LINE:COLUMN: error: … when not ok (old schedule kept)
+    std::vector<std::string>
+        errors;  ///< FILE:LINE:COLUMN: error: … when not ok (old schedule kept)
     std::vector<std::string> added, removed, changed;  ///< announcement ids
-    std::string sha256;                               ///< of the schedule now in force
+    std::string sha256;                                ///< of the schedule now in force
 };
 
 /// Operations the control server dispatches to. Every method runs on the daemon's event loop
 /// thread; those that change something record an operator entry with `who` and the result.
 /// Throw ControlError for a request that cannot be done.
 class Controller {
-public:
+  public:
     virtual ~Controller() = default;
     virtual StatusInfo status() = 0;
     virtual std::vector<NextInfo> next(std::size_t n) = 0;
     /// Airs announcement `id` now (its zones, or only `zone`); trigger operator.
-    virtual void play(const std::string& id, const std::optional<std::string>& zone, const Who& who) = 0;
+    virtual void play(const std::string& id, const std::optional<std::string>& zone,
+                      const Who& who) = 0;
     /// Airs an ad-hoc message; an emergency interrupts what is on air on its zones (recorded
     /// preempted) within 100 ms.
     virtual void announce(const AnnounceRequest& request, const Who& who) = 0;

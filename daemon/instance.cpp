@@ -1,22 +1,24 @@
 #include "daemon/instance.hpp"
 
-#include <glob.h>
 #include <pwd.h>
-#include <unistd.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cstdlib>
 
 #include "audio/gst_player.hpp"
+#include "audio/sound_device.hpp"
 #include "schedules/engine.hpp"
 #include "schedules/timefmt.hpp"
 
 namespace wardcast::daemon {
 
 Instant wall_now() {
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
 }
 
 namespace {
@@ -29,7 +31,23 @@ std::unique_ptr<LoadedSchedule> load_or_throw(const Options& o, audio::AudioLibr
 }
 }  // namespace
 
+namespace {
+std::string status_body(const StatusInfo& s, const date::time_zone& zone);
+}
+
 std::string status_line(const StatusInfo& s, const date::time_zone& zone) {
+    std::string faults;
+    for (const auto& f : s.faults)
+        if (f.what == "log")
+            faults += "LOG NOT WRITTEN (" + f.reason + "), " + std::to_string(f.held) +
+                      (f.held == 1 ? " entry" : " entries") + " held; ";
+    std::string line = faults + status_body(s, zone);
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    return line;
+}
+
+namespace {
+std::string status_body(const StatusInfo& s, const date::time_zone& zone) {
     auto when = [&](Instant t) {
         return sch::format_date(sch::local_date_of(zone, t)) + ' ' +
                sch::format_local_time(t, zone) + " (station time)";
@@ -54,19 +72,7 @@ std::string status_line(const StatusInfo& s, const date::time_zone& zone) {
     if (s.next) return "Idle; next: " + s.next->announcement + " at " + when(s.next->scheduled);
     return "No broadcasts scheduled";
 }
-
-bool sound_device_present() {
-    glob_t g{};
-    bool alsa = ::glob("/dev/snd/pcmC*D*p", 0, nullptr, &g) == 0 && g.gl_pathc > 0;
-    ::globfree(&g);
-    if (alsa) return true;
-    if (std::getenv("PULSE_SERVER")) return true;
-    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR")) {
-        std::error_code ec;
-        if (std::filesystem::exists(std::filesystem::path(runtime) / "pulse/native", ec)) return true;
-    }
-    return false;
-}
+}  // namespace
 
 Instance::Instance(Options options)
     : options_(std::move(options)),
@@ -75,10 +81,16 @@ Instance::Instance(Options options)
       reload_signal_(io_, SIGHUP),
       digest_timer_(io_),
       status_timer_(io_),
+      log_retry_timer_(io_),
       library_(audio::default_cache_dir()),
       loudness_(audio::default_cache_dir()),
       schedule_(load_or_throw(options_, library_)),
       log_(options_.db) {
+    log_.on_fault([this](const std::optional<LogFault>& fault) {
+        // Inside a write, maybe halfway through the scheduler's work: act once it is done.
+        boost::asio::post(io_, [this, fault] { on_log_fault(fault); });
+    });
+    if (log_.fault()) on_log_fault(log_.fault());  // opened read-only
     for (const auto& w : schedule_->warnings) spdlog::warn("{}", w.to_string());
     // Measure every file's loudness now, so that preparing a broadcast never waits for it.
     for (const auto& sounds : schedule_->audio) {
@@ -93,15 +105,17 @@ Instance::Instance(Options options)
     for (const auto& z : schedule_->schedule.zones) uses_auto |= z.output == "auto";
     if (uses_auto && !have_sound_device_) {
         if (options_.fallback_output.empty())
-            spdlog::warn("no sound device found: zones with output auto will fail until one appears");
+            spdlog::warn(
+                "no sound device found: zones with output auto will fail until one appears");
         else
             spdlog::warn("no sound device found: zones with output auto play to {} instead",
                          options_.fallback_output);
     }
 
     auto player = std::make_unique<audio::GstPlayer>(io_, &loudness_);
-    player->set_warning_handler(
-        [](audio::Player::Id, const std::string& warning) { spdlog::warn("GStreamer: {}", warning); });
+    player->set_warning_handler([](audio::Player::Id, const std::string& warning) {
+        spdlog::warn("GStreamer: {}", warning);
+    });
     player_ = std::move(player);
     scheduler_ = std::make_unique<Scheduler>(
         io_, *player_, log_, [this](const schedules::Zone& z) { return output_for(z); }, wall_now);
@@ -119,7 +133,8 @@ Instance::Instance(Options options)
     ControlServerOptions control;
     control.socket_path = options_.socket;
     control_ = std::make_unique<ControlServer>(io_, *this, control);
-    spdlog::info("listening on {}{}", control_->path(), control_->inherited() ? " (from systemd)" : "");
+    spdlog::info("listening on {}{}", control_->path(),
+                 control_->inherited() ? " (from systemd)" : "");
 }
 
 Instance::~Instance() {
@@ -162,8 +177,33 @@ void Instance::record_interrupted() {
 void Instance::log_digest(const char* when) {
     // The last entry's hash, written where the log's owner cannot rewrite it (the journal, a
     // printout): an anchor that shows if the whole chain was recomputed after the fact.
-    if (auto last = log_.last_entry())
-        spdlog::info("log digest ({}): entry {} hash {}", when, last->first, last->second);
+    try {
+        if (auto last = log_.last_entry())
+            spdlog::info("log digest ({}): entry {} hash {}{}", when, last->first, last->second,
+                         log_.fault() ? " (entries after it are held, not written yet)" : "");
+    } catch (const std::exception& e) {
+        spdlog::error("log digest ({}): {}", when, e.what());
+    }
+}
+
+void Instance::write_held_or_tell() {
+    // Stopping with entries held: one last try, else they go to the journal, which outlives
+    // the process, rather than nowhere.
+    for (;;) {  // batch after batch while they go in
+        if (!log_.fault()) return;
+        const std::size_t before = log_.fault()->held;
+        if (log_.retry()) return;
+        if (log_.fault()->held >= before) break;
+    }
+    const auto held = log_.held_entries();
+    spdlog::critical(
+        "broadcast log {} could not be written ({}): {} entries follow here, never "
+        "written to it",
+        log_.path().string(), log_.fault()->reason, held.size());
+    for (const auto& e : held)
+        spdlog::critical("unwritten log entry {} {} {} {} {} {} {}", e.seq, e.kind,
+                         format_utc(e.recorded_at), e.announcement_id, e.status, e.command,
+                         e.result.empty() ? e.error : e.result);
 }
 
 void Instance::arm_daily_digest() {
@@ -183,6 +223,7 @@ void Instance::on_signal(int signal) {
     notify_.stopping();  // what follows (cancelled broadcasts) no longer changes STATUS=
     control_->stop();
     scheduler_->shutdown("wardcastd was stopped (shutdown)");
+    write_held_or_tell();
     log_digest("stop");
     digest_timer_.cancel();
     status_timer_.cancel();
@@ -208,6 +249,51 @@ void Instance::update_status() {
         std::max<std::chrono::milliseconds>(std::chrono::seconds(1), *again - s.now));
     status_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) update_status();
+    });
+}
+
+void Instance::on_log_fault(const std::optional<LogFault>& fault) {
+    nlohmann::json event = {{"event", "fault"}, {"what", "log"}, {"at", format_utc(wall_now())}};
+    if (fault) {
+        spdlog::error(
+            "broadcast log {} cannot be written ({}): broadcasts go on, their entries are held "
+            "in memory and written once it can (wardcastd stops above {} held)",
+            log_.path().string(), fault->reason, BroadcastLog::max_held);
+        log_fault_told_ = std::chrono::steady_clock::now();
+        event.update({{"state", "begun"},
+                      {"reason", fault->reason},
+                      {"since", format_utc(fault->since)},
+                      {"held", log_.fault() ? log_.fault()->held : fault->held}});
+        arm_log_retry(log_retry_interval);
+    } else {
+        spdlog::info("broadcast log {} is written again: every held entry is in it",
+                     log_.path().string());
+        event["state"] = "cleared";
+        log_retry_timer_.cancel();
+    }
+    publish(event);
+    update_status();
+}
+
+void Instance::arm_log_retry(std::chrono::milliseconds after) {
+    log_retry_timer_.expires_after(after);
+    log_retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        const std::size_t held_before = log_.fault() ? log_.fault()->held : 0;
+        const bool done = log_.retry();  // a cleared fault is reported through on_fault
+        auto fault = log_.fault();
+        if (done || !fault) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - log_fault_told_ >= std::chrono::minutes(1)) {
+            log_fault_told_ = now;
+            spdlog::error("broadcast log {} still cannot be written ({}) since {}: {} entries held",
+                          log_.path().string(), fault->reason, format_utc(fault->since),
+                          fault->held);
+        }
+        update_status();
+        // A batch went in but more are held: go on at once; else wait for the medium.
+        arm_log_retry(fault->held < held_before ? std::chrono::milliseconds(0)
+                                                : log_retry_interval);
     });
 }
 

@@ -1,7 +1,6 @@
 #pragma once
 // wardcastd's one owner of every component, built in dependency order (MPD's Instance).
 
-#include <utility>  // before Asio: asio#944 with GCC 12
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,10 +10,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>  // before Asio: asio#944 with GCC 12
 
 #include "audio/audio_library.hpp"
 #include "audio/loudness.hpp"
 #include "audio/player.hpp"
+#include "audio/sound_device.hpp"
 #include "daemon/broadcast_log.hpp"
 #include "daemon/clock_watch.hpp"
 #include "daemon/control_server.hpp"
@@ -40,7 +41,10 @@ struct Options {
 /// SIGTERM or SIGINT. Under systemd (NOTIFY_SOCKET) it reports READY=1 once it serves,
 /// RELOADING=1/READY=1 around each reload, STOPPING=1, a one-line STATUS= and watchdog pings.
 class Instance : public Controller {
-public:
+  public:
+    /// How often a log that cannot be written is tried again.
+    static constexpr std::chrono::seconds log_retry_interval{5};
+
     explicit Instance(Options options);
     ~Instance();
     Instance(const Instance&) = delete;
@@ -52,7 +56,8 @@ public:
     // Controller: what operators ask for over the control socket (instance_control.cpp).
     StatusInfo status() override;
     std::vector<NextInfo> next(std::size_t n) override;
-    void play(const std::string& id, const std::optional<std::string>& zone, const Who& who) override;
+    void play(const std::string& id, const std::optional<std::string>& zone,
+              const Who& who) override;
     void announce(const AnnounceRequest& request, const Who& who) override;
     std::vector<std::string> stop(const Who& who) override;
     void pause(const std::optional<Instant>& until, const Who& who) override;
@@ -62,7 +67,7 @@ public:
     int subscribe(EventSink sink) override;
     void unsubscribe(int token) override;
 
-private:
+  private:
     void record_operator(const Who& who, const std::string& command, const std::string& result);
     /// Runs `body`; a refusal (ControlError) is recorded as the operator's action with its
     /// reason, then passed on to the client. `body` records success itself.
@@ -79,14 +84,19 @@ private:
     void wait_for_reload_signal();
     ReloadResult reload_schedule(const Who& who);
     void update_status();
+    void on_log_fault(const std::optional<LogFault>& fault);
+    void arm_log_retry(std::chrono::milliseconds after);
+    void write_held_or_tell();
 
     Options options_;
     boost::asio::io_context io_;
     SystemdNotify notify_;  // sd_notify; its watchdog timer runs on io_
     boost::asio::signal_set signals_;
-    boost::asio::signal_set reload_signal_;  // SIGHUP: reload, as `wardcastctl reload`
-    boost::asio::system_timer digest_timer_;  // local midnight: the log's digest to the journal
-    boost::asio::steady_timer status_timer_;  // STATUS= again when a pause or a firing ends
+    boost::asio::signal_set reload_signal_;      // SIGHUP: reload, as `wardcastctl reload`
+    boost::asio::system_timer digest_timer_;     // local midnight: the log's digest to the journal
+    boost::asio::steady_timer status_timer_;     // STATUS= again when a pause or a firing ends
+    boost::asio::steady_timer log_retry_timer_;  // while the log cannot be written: try again
+    std::chrono::steady_clock::time_point log_fault_told_{};  // last journal line about it
     audio::AudioLibrary library_;
     audio::LoudnessAnalyzer loudness_;
     std::unique_ptr<LoadedSchedule> schedule_;  // replaced whole on reload
@@ -105,14 +115,14 @@ private:
 /// The one line `systemctl status` shows (STATUS=), times in `zone`: what is on air and until
 /// when ("On air: id (zones) until HH:MM:SS"), else that the schedule is paused, else the next
 /// firing ("Idle; next: id at YYYY-MM-DD HH:MM (station time)"), else "No broadcasts
-/// scheduled". Never contains a line break.
+/// scheduled"; led by each fault ("LOG NOT WRITTEN (reason), 3 entries held; "). Never
+/// contains a line break.
 std::string status_line(const StatusInfo& s, const date::time_zone& zone);
 
 /// The wall clock, to the millisecond.
 Instant wall_now();
 
-/// True when this machine has a sound device `auto` can open: an ALSA playback device or a
-/// PulseAudio/PipeWire server.
-bool sound_device_present();
+/// True when this machine has a sound device `auto` can open (audio/sound_device.hpp).
+using audio::sound_device_present;
 
 }  // namespace wardcast::daemon

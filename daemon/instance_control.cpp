@@ -18,11 +18,11 @@ namespace {
 
 /// Everything about an announcement that changes what or when it airs, as one text.
 std::string fingerprint(const sch::Announcement& a, const AnnouncementAudio& audio) {
-    std::string f = a.title + '\n' + std::to_string(a.volume) + '\n' + std::to_string(a.repeat) + '\n' +
-                    std::to_string(a.gap.count()) + '\n' + sch::to_string(a.priority) + '\n' +
-                    std::to_string(a.max_delay.count()) + '\n' + std::to_string(a.catch_up.count()) +
-                    '\n' + (a.normalize ? "n" : "-") + std::to_string(a.days) + ',' +
-                    std::to_string(a.monthdays) + '\n';
+    std::string f = a.title + '\n' + std::to_string(a.volume) + '\n' + std::to_string(a.repeat) +
+                    '\n' + std::to_string(a.gap.count()) + '\n' + sch::to_string(a.priority) +
+                    '\n' + std::to_string(a.max_delay.count()) + '\n' +
+                    std::to_string(a.catch_up.count()) + '\n' + (a.normalize ? "n" : "-") +
+                    std::to_string(a.days) + ',' + std::to_string(a.monthdays) + '\n';
     for (const auto& z : a.zones) f += z + ',';
     for (const auto& h : audio.sha256) f += h + ',';
     if (a.tts) f += a.tts->voice + ':' + a.tts->text;
@@ -40,13 +40,15 @@ sch::Priority parse_priority(const std::string& p) {
     static const std::vector<std::string> names = {"low", "normal", "high", "emergency"};
     auto it = std::find(names.begin(), names.end(), p);
     if (it == names.end())
-        throw ControlError("bad_argument", "priority '" + p + "' is not one of low, normal, high, emergency");
+        throw ControlError("bad_argument",
+                           "priority '" + p + "' is not one of low, normal, high, emergency");
     return static_cast<sch::Priority>(it - names.begin());
 }
 
 }  // namespace
 
-void Instance::record_operator(const Who& who, const std::string& command, const std::string& result) {
+void Instance::record_operator(const Who& who, const std::string& command,
+                               const std::string& result) {
     LogEntry e;
     e.kind = "operator";
     e.station = schedule_->schedule.station_name;
@@ -57,8 +59,12 @@ void Instance::record_operator(const Who& who, const std::string& command, const
     e.schedule_sha256 = schedule_->sha256;
     log_.record_operator(e);
     spdlog::info("operator {} (uid {}): {} — {}", who.user, who.uid, command, result);
-    publish({{"event", "operator"}, {"user", who.user}, {"uid", who.uid}, {"command", command},
-             {"result", result}, {"at", format_utc(wall_now())}});
+    publish({{"event", "operator"},
+             {"user", who.user},
+             {"uid", who.uid},
+             {"command", command},
+             {"result", result},
+             {"at", format_utc(wall_now())}});
 }
 
 template <class Body>
@@ -101,7 +107,8 @@ StatusInfo Instance::status() {
     s.version = wardcast::version;
     s.on_air = scheduler_->on_air();
     if (auto n = scheduler_->next_firing())
-        s.next = NextInfo{n->announcement->id, n->announcement->title, n->announcement->zones, n->scheduled};
+        s.next = NextInfo{n->announcement->id, n->announcement->title, n->announcement->zones,
+                          n->scheduled};
     s.paused = scheduler_->paused();
     s.paused_until = scheduler_->paused_until();
     s.schedule_path = options_.schedule.string();
@@ -109,6 +116,7 @@ StatusInfo Instance::status() {
     s.schedule_since = schedule_since_;
     s.daemon_since = daemon_since_;
     s.now = wall_now();
+    if (auto f = log_.fault()) s.faults.push_back({"log", f->reason, f->since, f->held});
     return s;
 }
 
@@ -117,7 +125,8 @@ std::vector<NextInfo> Instance::next(std::size_t n) {
     auto from = scheduler_->next_firing();
     if (!from) return out;
     for (const auto& f : sch::next_firings(schedule_->schedule, from->scheduled, n))
-        out.push_back({f.announcement->id, f.announcement->title, f.announcement->zones, f.scheduled});
+        out.push_back(
+            {f.announcement->id, f.announcement->title, f.announcement->zones, f.scheduled});
     return out;
 }
 
@@ -130,8 +139,9 @@ void Instance::play(const std::string& id, const std::optional<std::string>& zon
             std::vector<std::string> ids;
             for (const auto& x : sc.announcements) ids.push_back(x.id);
             auto hint = sch::closest_match(id, ids);
-            throw ControlError("not_found", "no announcement '" + id + "' in the schedule" +
-                                                (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+            throw ControlError("not_found",
+                               "no announcement '" + id + "' in the schedule" +
+                                   (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
         }
         Scheduler::AdHoc b = Scheduler::describe(*schedule_, *a);
         if (zone) b.zones = {zone_or_throw(*zone).id};
@@ -145,7 +155,9 @@ void Instance::announce(const AnnounceRequest& r, const Who& who) {
     // What the operator asked, as they would type it.
     std::string command = "announce";
     if (r.file) command += " " + *r.file;
-    if (r.tts) command += " --tts \"" + (r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts) + "\"";
+    if (r.tts)
+        command +=
+            " --tts \"" + (r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts) + "\"";
     command += " --priority " + r.priority;
     for (const auto& z : r.zones) command += " --zone " + z;
     refusals_recorded(who, command, [&] {
@@ -160,21 +172,24 @@ void Instance::announce(const AnnounceRequest& r, const Who& who) {
             scheduler_->preempt(b.zones, "interrupted by an emergency message from " + who.user);
         if (r.file) {
             auto measured = library_.file_length(*r.file);
-            if (!measured.length) throw ControlError("failed", "cannot air " + *r.file + ": " + measured.error);
+            if (!measured.length)
+                throw ControlError("failed", "cannot air " + *r.file + ": " + measured.error);
             b.audio.items = {*r.file};
             b.length = *measured.length;
             b.title = std::filesystem::path(*r.file).filename().string();
         } else if (r.tts) {
             sch::Tts tts{*r.tts, r.voice, {}};
             auto measured = library_.tts_length(tts);
-            if (!measured.length) throw ControlError("failed", "cannot speak the message: " + measured.error);
+            if (!measured.length)
+                throw ControlError("failed", "cannot speak the message: " + measured.error);
             b.audio.items = {library_.tts_file(tts)};
             b.length = *measured.length;
             b.title = r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts;
         } else {
             throw ControlError("bad_argument", "announce needs a file or --tts text");
         }
-        for (const auto& item : b.audio.items) b.audio.sha256.push_back(library_.content_hash(item).value_or(""));
+        for (const auto& item : b.audio.items)
+            b.audio.sha256.push_back(library_.content_hash(item).value_or(""));
         b.id = b.priority == sch::Priority::emergency ? "emergency" : "announce";
         record_operator(who, command, "ok");
         scheduler_->air_now(b);
@@ -185,16 +200,19 @@ std::vector<std::string> Instance::stop(const Who& who) {
     auto stopped = scheduler_->stop_all("stopped by " + who.user + " (operator)");
     std::string list;
     for (const auto& id : stopped) list += (list.empty() ? "" : ", ") + id;
-    record_operator(who, "stop", stopped.empty() ? "ok: nothing was on air" : "ok: stopped " + list);
+    record_operator(who, "stop",
+                    stopped.empty() ? "ok: nothing was on air" : "ok: stopped " + list);
     return stopped;
 }
 
 void Instance::pause(const std::optional<Instant>& until, const Who& who) {
     const auto& tz = *schedule_->schedule.timezone;
-    const std::string command = "pause" + (until ? " --until " + sch::format_instant(*until, tz) : std::string());
+    const std::string command =
+        "pause" + (until ? " --until " + sch::format_instant(*until, tz) : std::string());
     refusals_recorded(who, command, [&] {
         if (until && *until <= wall_now())
-            throw ControlError("bad_argument", "--until " + sch::format_instant(*until, tz) + " is in the past");
+            throw ControlError("bad_argument",
+                               "--until " + sch::format_instant(*until, tz) + " is in the past");
         scheduler_->pause(until, who.user);
         record_operator(who, command, "ok");
     });
@@ -213,7 +231,8 @@ void Instance::volume(const std::optional<std::string>& zone, double level, cons
     const std::string command = "volume " + (zone ? *zone + " " : std::string()) + text;
     refusals_recorded(who, command, [&] {
         if (!(level >= 0.0 && level <= 1.0))
-            throw ControlError("bad_argument", "volume must be from 0.0 to 1.0, not " + std::to_string(level));
+            throw ControlError("bad_argument",
+                               "volume must be from 0.0 to 1.0, not " + std::to_string(level));
         if (zone) zone_or_throw(*zone);
         scheduler_->set_volume(zone, level);
         record_operator(who, command, "ok");
@@ -246,7 +265,8 @@ ReloadResult Instance::reload_schedule(const Who& who) {
         for (const auto& d : e.diagnostics)
             if (d.severity == sch::Diagnostic::Severity::error) r.errors.push_back(d.to_string());
         r.sha256 = schedule_->sha256;
-        record_operator(who, "reload", "failed: " + std::string(e.what()) + "; the old schedule stays in force");
+        record_operator(who, "reload",
+                        "failed: " + std::string(e.what()) + "; the old schedule stays in force");
         return r;
     }
     for (const auto& sounds : fresh->audio) {
@@ -258,7 +278,8 @@ ReloadResult Instance::reload_schedule(const Who& who) {
         const sch::Announcement* before = old_s.find_announcement(a.id);
         if (!before)
             r.added.push_back(a.id);
-        else if (fingerprint(*before, schedule_->audio.at(before->order)) != fingerprint(a, fresh->audio.at(a.order)))
+        else if (fingerprint(*before, schedule_->audio.at(before->order)) !=
+                 fingerprint(a, fresh->audio.at(a.order)))
             r.changed.push_back(a.id);
     }
     for (const auto& a : old_s.announcements)
@@ -269,9 +290,10 @@ ReloadResult Instance::reload_schedule(const Who& who) {
     schedule_ = std::move(fresh);  // the scheduler holds copies of what is on air: safe to drop
     schedule_since_ = wall_now();
     record_schedule_in_force("reload");
-    record_operator(who, "reload", "ok: " + std::to_string(r.added.size()) + " added, " +
-                                       std::to_string(r.removed.size()) + " removed, " +
-                                       std::to_string(r.changed.size()) + " changed");
+    record_operator(who, "reload",
+                    "ok: " + std::to_string(r.added.size()) + " added, " +
+                        std::to_string(r.removed.size()) + " removed, " +
+                        std::to_string(r.changed.size()) + " changed");
     return r;
 }
 

@@ -1,7 +1,11 @@
 #include "ctl/report_command.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <regex>
 #include <unordered_map>
 
@@ -61,6 +65,25 @@ std::string usage_problem(const ReportOptions& o) {
     return why;
 }
 
+/// True when another process has the log open: normally a running wardcastd. Every SQLite
+/// connection to a WAL database holds a read lock on byte 128 of its -shm file (the "DMS" lock of
+/// sqlite.org/walformat.html) while open; SQLite itself asks F_GETLK there to learn whether it
+/// is the first. A copy (made with .backup, or with cp and no process on it) has no such lock.
+/// Call it before this process opens the log: closing a descriptor of the -shm file drops
+/// every lock this process holds on it, SQLite's included.
+bool open_elsewhere(const std::string& db) {
+    const int fd = ::open((db + "-shm").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;  // no -shm: nobody has it open in WAL mode
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 128;
+    lock.l_len = 1;
+    const bool held = ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+    ::close(fd);
+    return held;
+}
+
 bool on_request(const std::string& trigger) {
     return trigger == "operator" || trigger == "emergency";
 }
@@ -92,18 +115,20 @@ class Gatherer {
   public:
     explicit Gatherer(Report& report) : r_(report) {}
 
-    /// Counts the firings of one version over its stretch; call in time order.
+    /// Adds a period and the firings its version plans over it; call in time order.
     void plan(const InForce& in_force) {
-        const auto* schedule = in_force.version->schedule.get();
+        const auto period = static_cast<std::uint32_t>(r_.periods.size());
+        r_.periods.push_back({in_force.version, in_force.from, in_force.to});
+        const auto* schedule = in_force.version ? in_force.version->schedule.get() : nullptr;
         if (!schedule) return;
         std::vector<std::size_t> row_of(schedule->announcements.size());  // by order
         for (const auto& a : schedule->announcements)
             row_of[a.order] = row_for(a.id, a.title, true);
         // Stretches come in time order and firings_between keeps it: each plan stays sorted.
+        const auto due_until = r_.due_until.time_since_epoch().count();
         for (const auto& f : sch::firings_between(*schedule, in_force.from, in_force.to)) {
-            const auto i = row_of[f.announcement->order];
-            plans_[i].at.push_back(f.scheduled.time_since_epoch().count());
-            ++r_.rows[i].tally.planned;
+            const auto at = f.scheduled.time_since_epoch().count();
+            plans_[row_of[f.announcement->order]].push_back({at, period, at <= due_until, false});
         }
     }
 
@@ -123,26 +148,34 @@ class Gatherer {
         count(row.tally, e);
         auto& plan = plans_[i];
         const auto at = e.scheduled ? e.scheduled->time_since_epoch().count() : 0;
-        const auto k = std::lower_bound(plan.at.begin(), plan.at.end(), at) - plan.at.begin();
-        plan.recorded.resize(plan.at.size());
-        if (!e.scheduled || k == std::ssize(plan.at) || plan.at[k] != at || plan.recorded[k]) {
+        const auto f = std::lower_bound(plan.begin(), plan.end(), at,
+                                        [](const Firing& f, std::int64_t t) { return f.at < t; });
+        if (!e.scheduled || f == plan.end() || f->at != at || f->recorded) {
             ++row.tally.off_plan;  // a second outcome for one firing is off plan too
             return;
         }
-        plan.recorded[k] = true;
+        f->recorded = true;
+        f->due = true;  // decided before due_until, say skipped ahead of a pause: accounted for
         if (e.status == "played") ++row.tally.aired_on_plan;
     }
 
-    /// Counts what was never recorded, and the total; drops announcements with nothing to show
-    /// (none of their firings fall in the span, and nothing was recorded).
+    /// Counts what is planned, not yet due and never recorded, by row, period and in total;
+    /// drops announcements with nothing to show (none of their firings fall in the span, and
+    /// nothing was recorded).
     void finish() {
         std::vector<ReportRow> kept;
         for (std::size_t i = 0; i < r_.rows.size(); ++i) {
             auto& t = r_.rows[i].tally;
-            const auto& plan = plans_[i];
-            t.unaccounted =
-                std::ssize(plan.at) - std::count(plan.recorded.begin(), plan.recorded.end(), true);
-            if (t.planned == 0 && t.outcomes() == 0) continue;
+            for (const auto& f : plans_[i]) {
+                auto& period = r_.periods[f.period];
+                if (f.due) {
+                    ++t.planned, ++period.planned;
+                    t.unaccounted += !f.recorded;
+                } else {
+                    ++t.not_yet_due, ++period.not_yet_due;
+                }
+            }
+            if (t.planned == 0 && t.not_yet_due == 0 && t.outcomes() == 0) continue;
             r_.total.add(t);
             kept.push_back(std::move(r_.rows[i]));
         }
@@ -164,11 +197,13 @@ class Gatherer {
 
     Report& r_;
     std::unordered_map<std::string, std::size_t> index_;  // announcement id -> row
-    struct Plan {
-        std::vector<std::int64_t> at;  // planned firings: scheduled, ms since the epoch, sorted
-        std::vector<char> recorded;    // by firing: an outcome was recorded (sized lazily)
+    struct Firing {
+        std::int64_t at;       // scheduled, ms since the epoch
+        std::uint32_t period;  // index in Report::periods
+        bool due;              // at or before due_until, or recorded
+        bool recorded;         // an outcome was recorded
     };
-    std::vector<Plan> plans_;  // by row
+    std::vector<std::vector<Firing>> plans_;  // by row: planned firings, sorted by `at`
 };
 
 }  // namespace
@@ -179,20 +214,29 @@ int run_report(const ReportOptions& options, std::ostream& out, std::ostream& er
         return exit_usage;
     }
     try {
+        Report report;
+        // Before the log is opened here: see open_elsewhere.
+        report.live = open_elsewhere(options.db);
+        const auto now =
+            std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
         daemon::LogReader reader(options.db);
         ScheduleHistory history(reader, sch::system_timezone_name());
 
-        Report report;
         report.db = options.db;
         const date::time_zone* zone = date::locate_zone(sch::system_timezone_name());
-        auto zone_of = [](const StoredSchedule& v) {
-            return v.schedule ? v.schedule->timezone : nullptr;
+        auto zone_of = [](const StoredSchedule* v) {
+            return v && v->schedule ? v->schedule->timezone : nullptr;
         };
-        if (auto z = zone_of(history.latest())) zone = z;
+        if (auto z = zone_of(&history.latest())) zone = z;
         std::string why;
         auto span = parse_span(options, *zone, why);
-        // The station's zone is the one in force when the span starts.
-        if (const auto* z = span ? zone_of(history.at(span->from)) : nullptr; z && z != zone) {
+        // The station's zone is the one in force when the span starts (the first one put in
+        // force, when none was yet).
+        auto at_start = [&] {
+            const auto* v = history.at(span->from);
+            return v ? v : &history.first();
+        };
+        if (const auto* z = span ? zone_of(at_start()) : nullptr; z && z != zone) {
             zone = z;
             span = parse_span(options, *zone, why);
         }
@@ -202,13 +246,16 @@ int run_report(const ReportOptions& options, std::ostream& out, std::ostream& er
         }
         report.zone = zone;
         report.span = *span;
-        const auto& first = history.at(span->from);
-        const auto& named = first.schedule ? first : history.latest();
+        const auto* first = at_start();
+        const auto& named = first->schedule ? *first : history.latest();
         if (named.schedule) report.station = named.schedule->station_name;
 
+        // The log says what happened up to its last entry; a live one also up to now.
+        report.due_until = reader.last_recorded_at().value_or(history.latest_since());
+        if (report.live) report.due_until = std::max(report.due_until, now);
+
         Gatherer gather(report);
-        report.versions = history.over(span->from, span->to);
-        for (const auto& in_force : report.versions) gather.plan(in_force);
+        for (const auto& in_force : history.over(span->from, span->to)) gather.plan(in_force);
 
         daemon::LogFilter filter;
         filter.from = span->from;

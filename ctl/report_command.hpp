@@ -27,13 +27,17 @@ struct ReportOptions {
 ///
 /// For each announcement, and in total: firings planned by the schedule versions in force
 /// (the daemon's own engine, schedules::firings_between, over the log's "load-schedule"
-/// timeline), how many aired, failed, were skipped, missed or cut short (preempted, cancelled,
-/// interrupted), how many have no outcome recorded at all (unaccounted), compliance (aired on
-/// plan / planned), airtime of what aired, and its mean and worst lateness in milliseconds.
-/// Operator and emergency broadcasts are listed apart: they are not planned.
+/// timeline; none before its first such entry), how many aired, failed, were skipped, missed
+/// or cut short (preempted, cancelled, interrupted), how many have no outcome recorded at all
+/// (unaccounted), compliance (aired on plan / planned), airtime of what aired, and its mean
+/// and worst lateness in milliseconds. Only firings due are planned: scheduled at or before
+/// the log's last entry, or before now when another process (wardcastd) has the log open, or
+/// with an outcome recorded; later ones are counted as not yet due. Operator and emergency
+/// broadcasts are listed apart: they are not planned.
 /// Dates, months and the display use the station's time zone (the schedule in force at the
-/// span's start). Returns exit_usage for bad options (a line on `err`), exit_failed when the
-/// log cannot be read or holds no schedule, exit_ok otherwise.
+/// span's start, or the first one put in force when none was yet). Returns exit_usage for bad
+/// options (a line on `err`), exit_failed when the log cannot be read or holds no schedule, exit_ok
+/// otherwise.
 int run_report(const ReportOptions& options, std::ostream& out, std::ostream& err);
 
 /// Adds the `report` subcommand to `app`, bound to `options` (which must outlive parsing).

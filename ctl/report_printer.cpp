@@ -20,6 +20,7 @@ void ReportTally::add(const ReportTally& t) {
     missed += t.missed;
     other += t.other;
     unaccounted += t.unaccounted;
+    not_yet_due += t.not_yet_due;
     aired_on_plan += t.aired_on_plan;
     off_plan += t.off_plan;
     airtime += t.airtime;
@@ -79,6 +80,7 @@ Json line_json(const std::string& id, const std::string& title, const std::strin
                 {"missed", t.missed},
                 {"other", t.other},
                 {"unaccounted", when_planned(t.unaccounted)},
+                {"not_yet_due", when_planned(t.not_yet_due)},
                 {"off_plan", when_planned(t.off_plan)},
                 {"compliance", planned ? opt(t.compliance()) : Json(nullptr)},
                 {"airtime", hh_mm_ss(t.airtime)},
@@ -139,17 +141,22 @@ void print_report_json(const Report& report, std::ostream& out) {
                                {"airtime_ms", asked.airtime.count()}};
     const auto& zone = *report.zone;
     Json schedules = Json::array();
-    for (const auto& v : report.versions)
-        schedules.push_back(
-            {{"sha256", v.version->sha256},
-             {"from", sch::format_instant(v.from, zone)},
-             {"to", sch::format_instant(v.to, zone)},
-             {"problem", v.version->schedule ? Json(nullptr) : Json(v.version->problem)}});
+    for (const auto& p : report.periods) {
+        const bool unreadable = p.version && !p.version->schedule;
+        schedules.push_back({{"sha256", p.version ? Json(p.version->sha256) : Json(nullptr)},
+                             {"from", sch::format_instant(p.from, zone)},
+                             {"to", sch::format_instant(p.to, zone)},
+                             {"problem", unreadable ? Json(p.version->problem) : Json(nullptr)},
+                             {"planned", p.planned},
+                             {"not_yet_due", p.not_yet_due}});
+    }
     out << dump({{"total", total},
                  {"station", report.station},
                  {"timezone", zone.name()},
                  {"from", sch::format_instant(report.span.from, zone)},
                  {"to", sch::format_instant(report.span.to, zone)},
+                 {"due_until", sch::format_instant(report.due_until, zone)},
+                 {"live", report.live},
                  {"schedules", schedules}})
         << '\n';
 }
@@ -159,13 +166,24 @@ void print_report_table(const Report& r, std::ostream& out) {
     out << "Broadcast report" << (r.station.empty() ? "" : " — " + r.station) << '\n'
         << "Span: " << local(r.span.from, zone) << " to " << local(r.span.to, zone) << " ("
         << zone.name() << ")\n";
-    for (const auto& v : r.versions) {
-        out << "Schedule " << short_sha(v.version->sha256) << " in force " << local(v.from, zone)
-            << " to " << local(v.to, zone);
-        if (!v.version->schedule)
-            out << " (cannot be read: " << v.version->problem << "; nothing planned from it)";
+    for (const auto& p : r.periods) {
+        const auto stretch = local(p.from, zone) + " to " + local(p.to, zone);
+        if (!p.version) {
+            out << "No schedule in force " << stretch << ": 0 planned\n";
+            continue;
+        }
+        out << "Schedule " << short_sha(p.version->sha256) << " in force " << stretch;
+        if (!p.version->schedule)
+            out << " (cannot be read: " << p.version->problem << "; nothing planned from it)";
+        else
+            out << ": " << p.planned << " planned"
+                << (p.not_yet_due ? ", " + std::to_string(p.not_yet_due) + " not yet due" : "");
         out << '\n';
     }
+    if (r.due_until < r.span.to)
+        out << "Counted up to " << local(r.due_until, zone)
+            << (r.live ? ", now (wardcastd has the log open)" : ", the log's last entry")
+            << "; later firings are not yet due\n";
     out << "Log: " << r.db << "\n\n";
 
     auto dash = [](const auto& v) { return v ? std::to_string(*v) : std::string("-"); };
@@ -180,13 +198,15 @@ void print_report_table(const Report& r, std::ostream& out) {
                                         std::to_string(t.missed),
                                         std::to_string(t.other),
                                         std::to_string(t.unaccounted),
+                                        std::to_string(t.not_yet_due),
                                         c ? percent(*c) + "%" : "-",
                                         hh_mm_ss(t.airtime),
                                         dash(t.mean_late()),
                                         dash(t.worst_late)};
     };
     Table table({"ANNOUNCEMENT", "TITLE", "PLANNED", "AIRED", "FAILED", "SKIPPED", "MISSED",
-                 "OTHER", "UNACCOUNTED", "COMPLIANCE", "AIRTIME", "MEAN LATE ms", "WORST LATE ms"});
+                 "OTHER", "UNACCOUNTED", "NOT YET DUE", "COMPLIANCE", "AIRTIME", "MEAN LATE ms",
+                 "WORST LATE ms"});
     for (const auto& row : r.rows) table.add_row(cells(row.id, row.title, row.tally));
     table.add_row(cells("TOTAL", "", r.total));
     table.print(out);
@@ -206,7 +226,9 @@ void print_report_table(const Report& r, std::ostream& out) {
 
     out << "\nCOMPLIANCE = aired / planned. OTHER = preempted, cancelled or interrupted.\n"
            "UNACCOUNTED = planned firings with no outcome in the log (the daemon was not "
-           "running, or entries are missing).\n";
+           "running, or entries are missing).\n"
+           "NOT YET DUE = firings after the log's last entry (after now, on a live log): not "
+           "in PLANNED, not in compliance.\n";
     if (r.total.off_plan)
         out << r.total.off_plan << (r.total.off_plan == 1 ? " outcome matches" : " outcomes match")
             << " no firing planned by the schedule in force: counted in its row, not in "

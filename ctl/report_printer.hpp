@@ -13,15 +13,18 @@
 namespace wardcast::ctl {
 
 /// Counts for one announcement (or a total). Status counts cover every outcome recorded for
-/// a firing in the span; `aired_on_plan` only those matching a planned firing.
+/// a firing in the span; `aired_on_plan` only those matching a planned firing. A planned
+/// firing is due when scheduled at or before Report::due_until, or when the log records its
+/// outcome; only due firings are `planned`, the others are `not_yet_due`.
 struct ReportTally {
-    std::int64_t planned = 0;  ///< firings of the schedule in force
+    std::int64_t planned = 0;  ///< due firings of the schedule in force
     std::int64_t aired = 0;    ///< played
     std::int64_t failed = 0;
     std::int64_t skipped = 0;
     std::int64_t missed = 0;
     std::int64_t other = 0;        ///< preempted, cancelled, interrupted
     std::int64_t unaccounted = 0;  ///< planned firings with no outcome recorded at all
+    std::int64_t not_yet_due = 0;  ///< firings of the schedule in force after due_until
     std::int64_t aired_on_plan = 0;
     std::int64_t off_plan = 0;               ///< outcomes that match no planned firing
     std::chrono::milliseconds airtime{0};    ///< sum of ended - started of what was played
@@ -59,15 +62,28 @@ struct ReportSpan {
     schedules::Instant to;
 };
 
+/// A stretch of the span with one schedule version in force, or none, and what it planned.
+struct ReportPeriod {
+    const StoredSchedule* version = nullptr;  ///< null: no schedule in force
+    schedules::Instant from;
+    schedules::Instant to;
+    std::int64_t planned = 0;  ///< due firings
+    std::int64_t not_yet_due = 0;
+};
+
 /// A whole report.
 struct Report {
     std::string db;
     std::string station;
     const date::time_zone* zone = nullptr;  ///< for display; never null when printed
     ReportSpan span;
-    std::vector<InForce> versions;  ///< the schedule versions in force, in time order
-    std::vector<ReportRow> rows;    ///< planned announcements first, in schedule order
-    ReportTally total;              ///< of `rows`
+    /// Firings scheduled up to here are due: the log's last entry's recorded_at, or now when
+    /// `live` and now is later.
+    schedules::Instant due_until;
+    bool live = false;                  ///< another process (a running wardcastd) had the log open
+    std::vector<ReportPeriod> periods;  ///< covering the span, in time order
+    std::vector<ReportRow> rows;        ///< planned announcements first, in schedule order
+    ReportTally total;                  ///< of `rows`
     std::vector<OnRequestRow> on_request;
 };
 
@@ -80,7 +96,9 @@ void print_report_table(const Report& report, std::ostream& out);
 void print_report_csv(const Report& report, std::ostream& out);
 
 /// One JSON object a line, with the CSV's rows and fields, then a last line
-/// {"total": {...}, "station", "timezone", "from", "to", "schedules": [...]}.
+/// {"total": {...}, "station", "timezone", "from", "to", "due_until", "live",
+///  "schedules": [{"sha256" (null: no schedule in force), "from", "to", "problem", "planned",
+///  "not_yet_due"}, ...]}.
 void print_report_json(const Report& report, std::ostream& out);
 
 }  // namespace wardcast::ctl

@@ -127,18 +127,22 @@ const StoredSchedule& ScheduleHistory::load(const std::string& sha256) {
     return v;
 }
 
-const StoredSchedule& ScheduleHistory::at(sch::Instant at) {
+const StoredSchedule* ScheduleHistory::at(sch::Instant at) {
     auto next = std::upper_bound(changes_.begin(), changes_.end(), at,
                                  [](sch::Instant t, const Change& c) { return t < c.at; });
-    return load(next == changes_.begin() ? next->sha256 : std::prev(next)->sha256);
+    return next == changes_.begin() ? nullptr : &load(std::prev(next)->sha256);
 }
+
+const StoredSchedule& ScheduleHistory::first() { return load(changes_.front().sha256); }
 
 const StoredSchedule& ScheduleHistory::latest() { return load(changes_.back().sha256); }
 
 std::vector<InForce> ScheduleHistory::over(sch::Instant from, sch::Instant to) {
     std::vector<InForce> out;
+    if (from < changes_.front().at)
+        out.push_back({nullptr, from, std::min(to, changes_.front().at)});
     for (std::size_t i = 0; i < changes_.size(); ++i) {
-        const auto begin = i == 0 ? from : std::max(from, changes_[i].at);
+        const auto begin = std::max(from, changes_[i].at);
         const auto end = i + 1 < changes_.size() ? std::min(to, changes_[i + 1].at) : to;
         if (begin < end) out.push_back({&load(changes_[i].sha256), begin, end});
     }

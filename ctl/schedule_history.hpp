@@ -27,9 +27,10 @@ struct StoredSchedule {
     std::string problem;
 };
 
-/// One stretch of time with one schedule version in force: from <= t < to.
+/// One stretch of time with one schedule version in force (from <= t < to), or with none.
 struct InForce {
-    const StoredSchedule* version = nullptr;  ///< owned by the ScheduleHistory
+    /// Owned by the ScheduleHistory; null before the first version was put in force.
+    const StoredSchedule* version = nullptr;
     schedules::Instant from;
     schedules::Instant to;
 };
@@ -42,22 +43,29 @@ schedules::LoadResult load_bundled_schedule(const std::string& text,
 
 /// The timeline of schedule versions, read from the log's "load-schedule …" operator entries
 /// (each version in force from its entry's recorded_at until the next such entry) and its
-/// `schedules` table. Before the first entry, the first version is taken to be in force: a
-/// station's log starts when its daemon first started, and no earlier schedule is known.
-/// Versions are loaded on first use and kept.
+/// `schedules` table. Before the first entry no schedule was in force: the log knows of none,
+/// and the daemon aired nothing it planned. Versions are loaded on first use and kept.
 class ScheduleHistory {
   public:
     /// Reads the timeline from `reader`. Throws NoSchedule when the log stores no schedule,
     /// and what LogReader throws when the file cannot be read.
     ScheduleHistory(daemon::LogReader& reader, std::string system_timezone);
 
-    /// The version in force at `at`.
-    const StoredSchedule& at(schedules::Instant at);
+    /// The version in force at `at`, or null before the first was put in force.
+    const StoredSchedule* at(schedules::Instant at);
+
+    /// The first version put in force.
+    const StoredSchedule& first();
 
     /// The last version put in force.
     const StoredSchedule& latest();
 
-    /// The versions in force over [from, to), each clipped to it, in time order.
+    /// When the last version was put in force.
+    schedules::Instant latest_since() const noexcept { return changes_.back().at; }
+
+    /// The stretches over [from, to), each clipped to it, in time order, covering it without
+    /// gaps: one with a null version before the first version was put in force, then one per
+    /// version.
     std::vector<InForce> over(schedules::Instant from, schedules::Instant to);
 
   private:

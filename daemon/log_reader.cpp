@@ -505,6 +505,13 @@ std::vector<ScheduleVersion> LogReader::schedule_versions() {
     return out;
 }
 
+std::optional<Instant> LogReader::last_recorded_at() {
+    Statement last(db_, "SELECT recorded_at FROM entries ORDER BY seq DESC LIMIT 1",
+                   "broadcast log " + path_.string() + ": cannot read the last entry");
+    if (!last.step()) return std::nullopt;
+    return parse_utc(last.text(0));
+}
+
 VerifyResult LogReader::verify() {
     const std::string doing = "broadcast log " + path_.string() + ": cannot read entries";
     Statement rows(db_, std::string("SELECT ") + kColumns + " FROM entries ORDER BY seq", doing);

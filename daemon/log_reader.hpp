@@ -68,6 +68,10 @@ class LogReader {
     /// Every stored schedule version, oldest first. Throws std::runtime_error when SQLite fails.
     std::vector<ScheduleVersion> schedule_versions();
 
+    /// When the last entry (by seq) was recorded; nullopt when there is none. Throws
+    /// std::runtime_error when SQLite fails.
+    std::optional<Instant> last_recorded_at();
+
     /// Walks the whole hash chain and stops at the first entry changed, removed, inserted or
     /// reordered: seq counts from 1 without gaps, each prev_hash is the hash of the entry
     /// before, each hash is BroadcastLog::entry_hash of the entry's content, each outcome closes

@@ -94,11 +94,18 @@ AudioLibrary::Result AudioLibrary::file_length(const std::filesystem::path& path
     const auto sha256 = content_hash(path);
     if (!sha256) return {std::nullopt, "cannot read the file"};
 
-    const std::lock_guard lock(mutex_);
-    load_lengths();
-    if (const auto known = lengths_.find(*sha256); known != lengths_.end()) {
-        return {known->second, ""};
-    }
+    auto known_length = [&]() -> std::optional<schedules::Duration> {
+        const std::lock_guard lock(mutex_);
+        load_lengths();
+        if (const auto known = lengths_.find(*sha256); known != lengths_.end())
+            return known->second;
+        return std::nullopt;
+    };
+    if (auto known = known_length()) return {*known, ""};
+    // Probed without mutex_: a reload probing new files off the event loop must not hold up
+    // the loop looking up known ones.
+    const std::lock_guard probing(probe_mutex_);
+    if (auto known = known_length()) return {*known, ""};  // probed while we waited
     if (!prober_) {
         try {
             prober_.emplace();
@@ -107,6 +114,7 @@ AudioLibrary::Result AudioLibrary::file_length(const std::filesystem::path& path
         }
     }
     auto result = prober_->probe(path);
+    const std::lock_guard lock(mutex_);
     if (result.length) remember(*sha256, *result.length);
     return result;
 }
@@ -166,7 +174,8 @@ std::optional<std::string> AudioLibrary::content_hash(const std::filesystem::pat
     if (hashes_writable_) {
         std::error_code ec;
         std::filesystem::create_directories(cache_dir_, ec);
-        hashes_writable_ = !ec && append_line(cache_dir_ / "hashes.tsv", key + '\t' + *sha256 + '\n');
+        hashes_writable_ =
+            !ec && append_line(cache_dir_ / "hashes.tsv", key + '\t' + *sha256 + '\n');
     }
     return sha256;
 }

@@ -60,8 +60,9 @@ class AudioLibrary : public schedules::AudioLengths {
     std::filesystem::path cache_dir_;
     TtsCache tts_;
 
-    std::mutex mutex_;                                              ///< guards everything below
-    std::optional<Prober> prober_;                                  ///< created on the first probe
+    std::mutex probe_mutex_;        ///< guards prober_: one probe at a time, without mutex_
+    std::optional<Prober> prober_;  ///< created on the first probe
+    std::mutex mutex_;              ///< guards everything below; never held while probing
     std::unordered_map<std::string, schedules::Duration> lengths_;  ///< by content SHA-256
     bool loaded_ = false;
     std::unordered_map<std::string, std::string> hashes_;  ///< file identity -> content SHA-256

@@ -82,13 +82,25 @@ std::optional<double> LoudnessAnalyzer::gain_db(const std::filesystem::path& fil
     const auto sha256 = sha256_file(file);
     if (!sha256) return std::nullopt;
 
-    const std::lock_guard lock(mutex_);
-    load();
-    if (const auto known = measured_.find(*sha256); known != measured_.end()) {
-        return playback_gain_db(known->second);
+    {
+        const std::lock_guard lock(mutex_);
+        load();
+        if (const auto known = measured_.find(*sha256); known != measured_.end()) {
+            return playback_gain_db(known->second);
+        }
+    }
+    // Measured without the lock: a reload measuring new files off the event loop must not
+    // hold up the loop looking up a known file's gain for a broadcast about to air.
+    const std::lock_guard analysing(analysis_mutex_);
+    {
+        const std::lock_guard lock(mutex_);
+        if (const auto known = measured_.find(*sha256); known != measured_.end()) {
+            return playback_gain_db(known->second);  // measured while we waited
+        }
     }
     const auto measured = measure(file);
     if (!measured) return std::nullopt;
+    const std::lock_guard lock(mutex_);
     remember(*sha256, *measured);
     return playback_gain_db(*measured);
 }

@@ -57,7 +57,8 @@ class LoudnessAnalyzer {
     std::filesystem::path cache_dir_;
     std::chrono::seconds timeout_;
 
-    std::mutex mutex_;                                               ///< guards everything below
+    std::mutex analysis_mutex_;  ///< one analysis at a time; never held with mutex_ waited on
+    std::mutex mutex_;           ///< guards everything below; never held while analysing
     std::unordered_map<std::string, LoudnessMeasurement> measured_;  ///< by content SHA-256
     bool loaded_ = false;
     bool tsv_writable_ = true;  ///< false after the first failed append: stop trying

@@ -63,8 +63,9 @@ struct SoundDevice {
 /// Never throws; blocks at most `tcp_timeout` for each TCP server (plus name resolution).
 SoundDevice find_sound_device(const SoundSearch& search);
 
-/// The search for this process: its environment, "/", getuid(), gethostname() and the sinks
-/// in GStreamer's registry (initialising GStreamer if needed).
+/// The search for this process: its environment (HOME from the password database when
+/// unset, as libpulse does), "/", getuid(), gethostname() and the sinks in GStreamer's
+/// registry (initialising GStreamer if needed; with no GStreamer, neither sink).
 SoundSearch this_process_search();
 
 /// True when output `auto` has a sound device here: find_sound_device(this_process_search()).

@@ -34,7 +34,8 @@ inline constexpr std::size_t max_depth = 16;
 inline constexpr std::size_t max_connections = 32;
 /// A connection without a complete request for this long is closed (watch connections are not).
 inline constexpr std::chrono::seconds idle_timeout{30};
-/// Bytes of replies/events queued for a client that does not read; past this it is closed.
+/// Bytes of events queued for a watcher that does not read; past this it is closed. (A client
+/// that does not read its replies is simply not read from: one reply at a time is queued.)
 inline constexpr std::size_t max_pending_output = 1024 * 1024;
 
 /// Command names (the `cmd` field).
@@ -72,6 +73,7 @@ namespace event {
 inline constexpr const char* broadcast_start = "broadcast-start";
 inline constexpr const char* broadcast_end = "broadcast-end";
 inline constexpr const char* operator_command = "operator";
+inline constexpr const char* fault = "fault";  ///< a fault begun or cleared (state)
 }  // namespace event
 
 /// A well-formed request.

@@ -213,12 +213,13 @@ void BroadcastLog::write_held_batch(std::size_t n) {
         append(copy, true);
         if (held_[i].claim) insert_claim(copy, what, true);
     }
+    std::optional<std::int64_t> note_seq;
     if (n == held_.size() && n > 0) {
         LogEntry note = recovery_entry();
-        append(note);
-        last_seq_ = note.seq;
+        note_seq = append(note);
     }
     tx.commit(what);
+    if (note_seq) last_seq_ = *note_seq;  // only once it is in: a failed batch takes no seq
 }
 
 LogEntry BroadcastLog::recovery_entry() const {

@@ -3,6 +3,7 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -180,13 +181,29 @@ json handle_status(CommandCall& c) {
             {"faults", faults_json(s.faults, zone)}};
 }
 
+/// Firings turned into text per piece of a `next` reply: about 5 ms of work in the ASan build
+/// of the tests, some 50 µs in a release build (1,000 firings at once: 200 ms and 2 ms).
+constexpr std::size_t firings_per_piece = 25;
+
 json handle_next(CommandCall& c) {
     auto n = Args(c.args, protocol::cmd::next, {"n"}).integer("n", 1, 1000).value_or(10);
     std::string timezone = c.controller.status().timezone;
-    const auto& zone = zone_named(timezone);
+    const date::time_zone* zone = &zone_named(timezone);
+    auto found = c.controller.next(static_cast<std::size_t>(n));
     json firings = json::array();
-    for (const auto& f : c.controller.next(static_cast<std::size_t>(n)))
-        firings.push_back(next_json(f, zone));
+    if (c.in_pieces && found.size() > firings_per_piece) {
+        c.pieces_key = "firings";
+        c.pieces = [zone, found = std::move(found), i = std::size_t{0}](std::string& out) mutable {
+            for (auto end = std::min(found.size(), i + firings_per_piece); i < end; ++i) {
+                if (i > 0) out += ',';
+                out +=
+                    next_json(found[i], *zone).dump(-1, ' ', false, json::error_handler_t::replace);
+            }
+            return i == found.size();
+        };
+    } else {
+        for (const auto& f : found) firings.push_back(next_json(f, *zone));
+    }
     return {{"timezone", timezone}, {"firings", std::move(firings)}};
 }
 
@@ -252,19 +269,29 @@ json handle_resume(CommandCall& c) {
     return {{"paused", false}};
 }
 
-json handle_reload(CommandCall& c) {
-    Args(c.args, protocol::cmd::reload, {});
-    ReloadResult r = c.controller.reload(c.who);
+json reload_reply(const json& id, const ReloadResult& r) {
     if (!r.ok) {
         auto n = r.errors.size();
-        throw DetailedError(err::failed,
-                            "the schedule has " + std::to_string(n) +
-                                (n == 1 ? " error" : " errors") +
-                                "; the old schedule stays in force",
-                            {{"errors", r.errors}});
+        json reply = protocol::make_error(id, err::failed,
+                                          "the schedule has " + std::to_string(n) +
+                                              (n == 1 ? " error" : " errors") +
+                                              "; the old schedule stays in force");
+        reply["error"]["errors"] = r.errors;
+        return reply;
     }
-    return {
-        {"added", r.added}, {"removed", r.removed}, {"changed", r.changed}, {"sha256", r.sha256}};
+    return protocol::make_result(
+        id,
+        {{"added", r.added}, {"removed", r.removed}, {"changed", r.changed}, {"sha256", r.sha256}});
+}
+
+json handle_reload(CommandCall& c) {
+    Args(c.args, protocol::cmd::reload, {});
+    // The daemon reads the new schedule off the event loop: the reply follows when it is done.
+    c.answers_later = true;
+    c.controller.reload(c.who, [answer = c.answer, id = c.id](const ReloadResult& result) {
+        answer(reload_reply(id, result));
+    });
+    return {};
 }
 
 json handle_volume(CommandCall& c) {
@@ -287,7 +314,7 @@ json handle_watch(CommandCall& c) {
     return {{"watching", true},
             {"events",
              {protocol::event::broadcast_start, protocol::event::broadcast_end,
-              protocol::event::operator_command}}};
+              protocol::event::operator_command, protocol::event::fault}}};
 }
 
 // Sorted by name: find_command() searches it, and a unit test checks the order.
@@ -326,30 +353,111 @@ const Command* find_command(std::string_view name) noexcept {
     return it != std::end(commands) && it->name == name ? &*it : nullptr;
 }
 
-json dispatch(Controller& controller, const protocol::Request& request, const Who& who,
-              bool& start_watch) {
-    start_watch = false;
-    const Command* command = find_command(request.cmd);
-    if (!command)
-        return protocol::make_error(
-            request.id, err::unknown_command,
-            "unknown command \"" + request.cmd.substr(0, 40) + "\" (see \"version\" for the list)");
-    CommandCall call{controller, who, request.args};
+namespace {
+
+json unknown_command(const protocol::Request& request) {
+    return protocol::make_error(
+        request.id, err::unknown_command,
+        "unknown command \"" + request.cmd.substr(0, 40) + "\" (see \"version\" for the list)");
+}
+
+void forget(CommandCall& call) noexcept {
+    call.answers_later = false;
+    call.start_watch = false;
+    call.pieces = nullptr;
+    call.pieces_key = nullptr;
+}
+
+/// The reply to `request` from `command`'s handler, or the error reply for what it threw (then
+/// nothing it set in `call` counts).
+json run(const Command& command, const protocol::Request& request, CommandCall& call) {
     try {
-        json result = command->handler(call);
-        start_watch = call.start_watch;
-        return protocol::make_result(request.id, std::move(result));
+        return protocol::make_result(request.id, command.handler(call));
     } catch (const DetailedError& e) {
+        forget(call);
         json reply = protocol::make_error(request.id, e.code, e.what());
         reply["error"].update(e.details);
         return reply;
     } catch (const ControlError& e) {
+        forget(call);
         return protocol::make_error(request.id, e.code.empty() ? err::failed : e.code, e.what());
     } catch (const std::bad_alloc&) {
         throw;
     } catch (const std::exception& e) {
+        forget(call);
         return protocol::make_error(request.id, err::failed, e.what());
     }
+}
+
+}  // namespace
+
+json dispatch(Controller& controller, const protocol::Request& request, const Who& who,
+              bool& start_watch) {
+    auto reply = dispatch_in_pieces(controller, request, who, start_watch);
+    if (auto* whole = std::get_if<json>(&reply)) return *whole;
+    if (auto* pieces = std::get_if<ReplyPieces>(&reply)) {
+        std::string line;
+        while (!(*pieces)(line)) {
+        }
+        return json::parse(line);
+    }
+    return protocol::make_error(
+        request.id, err::failed,
+        request.cmd + ": its reply comes later and this caller cannot wait");
+}
+
+std::variant<json, ReplyPieces, AnsweredLater> dispatch_in_pieces(
+    Controller& controller, const protocol::Request& request, const Who& who, bool& start_watch,
+    std::function<void(json reply)> answer_later) {
+    start_watch = false;
+    const Command* command = find_command(request.cmd);
+    if (!command) return unknown_command(request);
+    CommandCall call{controller, who, request.args};
+    call.in_pieces = true;
+    call.id = request.id;
+    // An answer that comes before the handler returns is returned; a later one goes on.
+    struct Later {
+        std::optional<json> now;
+        bool returned = false;
+        std::function<void(json)> deliver;
+    };
+    auto later = std::make_shared<Later>();
+    later->deliver = std::move(answer_later);
+    call.answer = [later](json reply) {
+        if (!later->returned)
+            later->now = std::move(reply);
+        else if (later->deliver)
+            later->deliver(std::move(reply));
+    };
+    json reply = run(*command, request, call);
+    start_watch = call.start_watch;
+    if (call.answers_later) {
+        later->returned = true;
+        if (later->now) return std::move(*later->now);
+        if (!later->deliver)
+            return protocol::make_error(
+                request.id, err::failed,
+                request.cmd + ": its reply comes later and this caller cannot wait");
+        return AnsweredLater{};
+    }
+    if (!call.pieces) return reply;
+    // The line frame() gives for the whole reply, cut where the array's elements go: a
+    // placeholder no other value of the reply can hold marks the place.
+    reply["result"][call.pieces_key] = "\x01";
+    std::string line = protocol::frame(reply);
+    auto at = line.find("\"\\u0001\"");
+    assert(at != std::string::npos);
+    std::string head = line.substr(0, at) + '[';
+    std::string tail = ']' + line.substr(at + 8);
+    return ReplyPieces([head = std::move(head), tail = std::move(tail),
+                        elements = std::move(call.pieces),
+                        started = false](std::string& out) mutable {
+        if (!started) out += head;
+        started = true;
+        if (!elements(out)) return false;
+        out += tail;
+        return true;
+    });
 }
 
 }  // namespace wardcast::daemon

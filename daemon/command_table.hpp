@@ -3,9 +3,12 @@
 // table): each handler turns JSON arguments into a Controller call and its result into JSON.
 // docs/protocol.md lists every command's arguments and result.
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <string>
 #include <string_view>
+#include <variant>
 
 #include "common/protocol.hpp"
 #include "daemon/controller.hpp"
@@ -18,7 +21,30 @@ struct CommandCall {
     const Who& who;
     const nlohmann::json& args;  ///< always an object
     bool start_watch = false;    ///< set by `watch`: the connection then receives events
+    bool in_pieces = false;      ///< the caller takes a big result in pieces (dispatch_in_pieces)
+    /// Set by a handler whose result has one big array (`next`'s firings) when `in_pieces`:
+    /// the handler leaves that array, `pieces_key`, empty in the result it returns, and each
+    /// call of `pieces` appends the text of a few more of its elements (comma-separated, no
+    /// brackets), returning true after the last.
+    std::function<bool(std::string& out)> pieces = nullptr;
+    const char* pieces_key = nullptr;
+    /// The request's id, for a reply sent later.
+    nlohmann::json id = nullptr;
+    /// For a handler that finishes later (`reload`): it sets `answers_later` and calls
+    /// `answer` once, on the event loop, with the whole reply (result or error). Set by
+    /// dispatch.
+    std::function<void(nlohmann::json reply)> answer = nullptr;
+    bool answers_later = false;
 };
+
+/// What dispatch_in_pieces returns for a request answered later: the reply goes to the
+/// `answer_later` function the caller gave, once the work is done.
+struct AnsweredLater {};
+
+/// A reply line built a piece at a time: each call appends the next piece of the line (the
+/// same bytes protocol::frame() gives for the whole reply, '\n' included) to `out` and returns
+/// true once the line is complete. Needs nothing of the Controller: it was asked already.
+using ReplyPieces = std::function<bool(std::string& out)>;
 
 /// A handler returns the `result` object; it throws ControlError for a refused request.
 using CommandHandler = nlohmann::json (*)(CommandCall& call);
@@ -41,5 +67,15 @@ const Command* find_command(std::string_view name) noexcept;
 /// `start_watch` when the request was a successful `watch`. Never throws but bad_alloc.
 nlohmann::json dispatch(Controller& controller, const protocol::Request& request, const Who& who,
                         bool& start_watch);
+
+/// dispatch(), except that a result that takes long to turn into text (`next` with many
+/// firings: 300 KB for 1,000) comes as ReplyPieces, so that the caller can return to the event
+/// loop between pieces. Errors and small results come as the reply, as from dispatch().
+/// A request whose work ends later (`reload`, which reads the schedule off the event loop)
+/// comes back as AnsweredLater and its reply is passed to `answer_later` when it is ready (at
+/// once, before this returns, when the work was done at once).
+std::variant<nlohmann::json, ReplyPieces, AnsweredLater> dispatch_in_pieces(
+    Controller& controller, const protocol::Request& request, const Who& who, bool& start_watch,
+    std::function<void(nlohmann::json reply)> answer_later = nullptr);
 
 }  // namespace wardcast::daemon

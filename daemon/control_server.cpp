@@ -23,6 +23,10 @@ using stream = asio::local::stream_protocol;
 
 namespace {
 
+/// Work for clients between two returns to the event loop (ControlWork): short next to a
+/// broadcast's timing, long enough to answer dozens of `status` requests in one turn.
+constexpr std::chrono::microseconds work_per_turn{250};
+
 std::runtime_error cannot_listen(const std::string& path, const std::string& why) {
     return std::runtime_error("cannot listen on control socket " + path + ": " + why);
 }
@@ -82,7 +86,8 @@ ControlServer::ControlServer(asio::io_context& io, Controller& controller,
       options_(std::move(options)),
       acceptor_(io),
       retry_timer_(io),
-      path_(options_.socket_path.string()) {
+      path_(options_.socket_path.string()),
+      work_(std::make_shared<ControlWork>(io.get_executor(), work_per_turn)) {
     if (!(options_.accept_systemd_socket && adopt_systemd_socket())) listen_on_path();
     spdlog::info("control socket {}{}", path_, inherited_ ? " (from systemd)" : "");
     accept_next();
@@ -204,7 +209,7 @@ void ControlServer::on_accept(const boost::system::error_code& error, stream::so
         auto connection = std::make_shared<ControlConnection>(
             std::move(socket), controller_, std::move(who),
             ConnectionLimits{options_.max_line, options_.idle_timeout, options_.max_pending_output},
-            [this](const std::shared_ptr<ControlConnection>& c) { connections_.erase(c); });
+            work_, [this](const std::shared_ptr<ControlConnection>& c) { connections_.erase(c); });
         connections_.insert(connection);
         connection->start();
     }

@@ -78,7 +78,8 @@ class ControlServer {
     std::string path_;
     bool inherited_ = false;
     bool stopped_ = false;
-    ino_t inode_ = 0;  // of the socket file we bound: unlink only that one
+    ino_t inode_ = 0;                    // of the socket file we bound: unlink only that one
+    std::shared_ptr<ControlWork> work_;  // the connections' work
     std::set<std::shared_ptr<ControlConnection>> connections_;   // owned
     std::unordered_map<std::uint32_t, std::string> user_names_;  // uid → name cache
     std::size_t refused_ = 0;                                    // busy refusals not yet logged

@@ -91,6 +91,9 @@ struct ReloadResult {
     std::string sha256;                                ///< of the schedule now in force
 };
 
+/// Receives a reload's outcome.
+using ReloadDone = std::function<void(const ReloadResult&)>;
+
 /// Operations the control server dispatches to. Every method runs on the daemon's event loop
 /// thread; those that change something record an operator entry with `who` and the result.
 /// Throw ControlError for a request that cannot be done.
@@ -110,8 +113,11 @@ class Controller {
     /// Holds scheduled broadcasts (until `until`, when given): their firings are skipped.
     virtual void pause(const std::optional<Instant>& until, const Who& who) = 0;
     virtual void resume(const Who& who) = 0;
-    /// Reads the schedule file again; an invalid one leaves the old in force.
-    virtual ReloadResult reload(const Who& who) = 0;
+    /// Reads the schedule file again off the event loop (the schedule in force airs
+    /// meanwhile), then puts it in force in one step; an invalid one leaves the old in force.
+    /// `done` runs later, on the event loop, with the outcome. Reloads never interleave: one
+    /// asked while another runs waits for it, then reads the file again.
+    virtual void reload(const Who& who, ReloadDone done) = 0;
     /// Sets a zone's level (every zone when none), 0.0 .. 1.0, live and for what follows.
     virtual void volume(const std::optional<std::string>& zone, double level, const Who& who) = 0;
 

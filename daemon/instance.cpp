@@ -100,10 +100,13 @@ Instance::Instance(Options options)
     record_interrupted();
     record_schedule_in_force("start");
 
-    have_sound_device_ = sound_device_present();
     bool uses_auto = false;
     for (const auto& z : schedule_->schedule.zones) uses_auto |= z.output == "auto";
+    const auto device = audio::find_sound_device(audio::this_process_search());
+    have_sound_device_ = device.present();
+    if (uses_auto && have_sound_device_) spdlog::info("output auto plays to {}", device.where);
     if (uses_auto && !have_sound_device_) {
+        for (const auto& place : device.tried) spdlog::info("looked for a sound device: {}", place);
         if (options_.fallback_output.empty())
             spdlog::warn(
                 "no sound device found: zones with output auto will fail until one appears");
@@ -139,6 +142,7 @@ Instance::Instance(Options options)
 
 Instance::~Instance() {
     if (control_) control_->stop();
+    if (reload_thread_.joinable()) reload_thread_.join();  // it uses the library and analyzer
 }
 
 std::string Instance::output_for(const schedules::Zone& zone) const {
@@ -253,7 +257,8 @@ void Instance::update_status() {
 }
 
 void Instance::on_log_fault(const std::optional<LogFault>& fault) {
-    nlohmann::json event = {{"event", "fault"}, {"what", "log"}, {"at", format_utc(wall_now())}};
+    nlohmann::json event = {
+        {"event", protocol::event::fault}, {"what", "log"}, {"at", format_utc(wall_now())}};
     if (fault) {
         spdlog::error(
             "broadcast log {} cannot be written ({}): broadcasts go on, their entries are held "
@@ -301,9 +306,9 @@ void Instance::wait_for_reload_signal() {
     reload_signal_.async_wait([this](const boost::system::error_code& ec, int) {
         if (ec) return;
         Who who{static_cast<std::uint32_t>(::getuid()), "SIGHUP"};
-        auto result = reload(who);
-        if (!result.ok)
+        reload(who, [](const ReloadResult& result) {
             for (const auto& e : result.errors) spdlog::error("{}", e);
+        });
         wait_for_reload_signal();
     });
 }

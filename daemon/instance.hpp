@@ -10,7 +10,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>  // before Asio: asio#944 with GCC 12
+#include <vector>
 
 #include "audio/audio_library.hpp"
 #include "audio/loudness.hpp"
@@ -62,7 +64,7 @@ class Instance : public Controller {
     std::vector<std::string> stop(const Who& who) override;
     void pause(const std::optional<Instant>& until, const Who& who) override;
     void resume(const Who& who) override;
-    ReloadResult reload(const Who& who) override;
+    void reload(const Who& who, ReloadDone done) override;
     void volume(const std::optional<std::string>& zone, double level, const Who& who) override;
     int subscribe(EventSink sink) override;
     void unsubscribe(int token) override;
@@ -82,7 +84,14 @@ class Instance : public Controller {
     void log_digest(const char* when);
     void arm_daily_digest();
     void wait_for_reload_signal();
-    ReloadResult reload_schedule(const Who& who);
+    struct ReloadOutcome;
+    struct ReloadCaller {
+        Who who;
+        ReloadDone done;
+    };
+    void start_reload();
+    void finish_reload(ReloadOutcome& outcome);
+    ReloadResult put_in_force(std::unique_ptr<LoadedSchedule> fresh);
     void update_status();
     void on_log_fault(const std::optional<LogFault>& fault);
     void arm_log_retry(std::chrono::milliseconds after);
@@ -108,6 +117,9 @@ class Instance : public Controller {
     bool have_sound_device_ = false;
     Instant daemon_since_{};
     Instant schedule_since_{};
+    std::thread reload_thread_;                 // reading a new schedule, while joinable
+    std::vector<ReloadCaller> reload_running_;  // who asked for the reload reading now
+    std::vector<ReloadCaller> reload_queued_;   // who asked meanwhile: the next one
     std::map<int, EventSink> subscribers_;
     int next_token_ = 0;
 };

@@ -16,26 +16,6 @@ namespace sch = wardcast::schedules;
 
 namespace {
 
-/// Everything about an announcement that changes what or when it airs, as one text.
-std::string fingerprint(const sch::Announcement& a, const AnnouncementAudio& audio) {
-    std::string f = a.title + '\n' + std::to_string(a.volume) + '\n' + std::to_string(a.repeat) +
-                    '\n' + std::to_string(a.gap.count()) + '\n' + sch::to_string(a.priority) +
-                    '\n' + std::to_string(a.max_delay.count()) + '\n' +
-                    std::to_string(a.catch_up.count()) + '\n' + (a.normalize ? "n" : "-") +
-                    std::to_string(a.days) + ',' + std::to_string(a.monthdays) + '\n';
-    for (const auto& z : a.zones) f += z + ',';
-    for (const auto& h : audio.sha256) f += h + ',';
-    if (a.tts) f += a.tts->voice + ':' + a.tts->text;
-    if (a.window_from) f += sch::format_date(*a.window_from);
-    f += '-';
-    if (a.window_until) f += sch::format_date(*a.window_until);
-    for (const auto& d : a.dates) f += sch::format_date(d) + ',';
-    f += '|';
-    for (const auto& d : a.except) f += sch::format_date(d) + ',';
-    for (const auto& t : a.times) f += sch::format_time_of_day(t.time) + ',';
-    return f;
-}
-
 sch::Priority parse_priority(const std::string& p) {
     static const std::vector<std::string> names = {"low", "normal", "high", "emergency"};
     auto it = std::find(names.begin(), names.end(), p);
@@ -237,64 +217,6 @@ void Instance::volume(const std::optional<std::string>& zone, double level, cons
         scheduler_->set_volume(zone, level);
         record_operator(who, command, "ok");
     });
-}
-
-ReloadResult Instance::reload(const Who& who) {
-    // systemd shows the unit "reloading" until READY=1, which comes whatever the outcome: a
-    // failed reload leaves the old schedule in force, still serving.
-    notify_.reloading();
-    ReloadResult r;
-    try {
-        r = reload_schedule(who);
-    } catch (...) {
-        notify_.ready();
-        update_status();
-        throw;
-    }
-    notify_.ready();
-    update_status();
-    return r;
-}
-
-ReloadResult Instance::reload_schedule(const Who& who) {
-    ReloadResult r;
-    std::unique_ptr<LoadedSchedule> fresh;
-    try {
-        fresh = load_for_air(options_.schedule, library_);
-    } catch (const InvalidSchedule& e) {
-        for (const auto& d : e.diagnostics)
-            if (d.severity == sch::Diagnostic::Severity::error) r.errors.push_back(d.to_string());
-        r.sha256 = schedule_->sha256;
-        record_operator(who, "reload",
-                        "failed: " + std::string(e.what()) + "; the old schedule stays in force");
-        return r;
-    }
-    for (const auto& sounds : fresh->audio) {
-        if (sounds.chime) loudness_.gain_db(*sounds.chime);
-        for (const auto& item : sounds.items) loudness_.gain_db(item);
-    }
-    const auto& old_s = schedule_->schedule;
-    for (const auto& a : fresh->schedule.announcements) {
-        const sch::Announcement* before = old_s.find_announcement(a.id);
-        if (!before)
-            r.added.push_back(a.id);
-        else if (fingerprint(*before, schedule_->audio.at(before->order)) !=
-                 fingerprint(a, fresh->audio.at(a.order)))
-            r.changed.push_back(a.id);
-    }
-    for (const auto& a : old_s.announcements)
-        if (!fresh->schedule.find_announcement(a.id)) r.removed.push_back(a.id);
-    r.ok = true;
-    r.sha256 = fresh->sha256;
-    scheduler_->replace_schedule(*fresh);
-    schedule_ = std::move(fresh);  // the scheduler holds copies of what is on air: safe to drop
-    schedule_since_ = wall_now();
-    record_schedule_in_force("reload");
-    record_operator(who, "reload",
-                    "ok: " + std::to_string(r.added.size()) + " added, " +
-                        std::to_string(r.removed.size()) + " removed, " +
-                        std::to_string(r.changed.size()) + " changed");
-    return r;
 }
 
 }  // namespace wardcast::daemon

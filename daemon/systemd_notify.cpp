@@ -21,15 +21,7 @@ void SystemdNotify::send(const char* state) noexcept {
     if (r < 0) spdlog::debug("sd_notify: {}", std::strerror(-r));
 }
 
-void SystemdNotify::ready() noexcept {
-    if (!reloading_ || watchdog_.count() == 0) return send("READY=1");
-    // The reload is over: back to the configured watchdog interval, counted from now.
-    reloading_ = false;
-    char state[96];
-    std::snprintf(state, sizeof state, "READY=1\nWATCHDOG_USEC=%lld\nWATCHDOG=1",
-                  static_cast<long long>(watchdog_.count()));
-    send(state);
-}
+void SystemdNotify::ready() noexcept { send("READY=1"); }
 
 void SystemdNotify::reloading() noexcept {
     timespec now{};
@@ -37,16 +29,9 @@ void SystemdNotify::reloading() noexcept {
     const auto usec = static_cast<unsigned long long>(now.tv_sec) * 1000000u +
                       static_cast<unsigned long long>(now.tv_nsec) / 1000u;
     char state[128];
-    int n = std::snprintf(state, sizeof state, "RELOADING=1\nMONOTONIC_USEC=%llu", usec);
-    if (watchdog_.count() > 0) {
-        // A reload measures new audio files and speaks new text on the event loop, which can
-        // take longer than the watchdog allows: stretch it for the reload (systemd 236+), so
-        // that only a reload stuck for reload_watchdog gets the daemon restarted.
-        reloading_ = true;
-        const auto stretched = std::max<long long>(watchdog_.count(), reload_watchdog.count());
-        std::snprintf(state + n, sizeof state - static_cast<std::size_t>(n),
-                      "\nWATCHDOG=1\nWATCHDOG_USEC=%lld", stretched);
-    }
+    std::snprintf(state, sizeof state, "RELOADING=1\nMONOTONIC_USEC=%llu", usec);
+    // The watchdog goes on as usual: a reload reads and measures on a thread of its own, the
+    // event loop keeps pinging.
     send(state);
 }
 

@@ -28,11 +28,9 @@ class SystemdNotify {
     void ready() noexcept;
 
     /// `RELOADING=1` (with MONOTONIC_USEC=, which newer systemd wants): a reload begins;
-    /// call ready() when it ends. With a watchdog, also stretches its interval to
-    /// reload_watchdog until ready() (WATCHDOG_USEC=): a reload blocks the loop while it
-    /// measures new audio, which may take longer than the usual interval.
+    /// call ready() when it ends. The watchdog is not stretched: a reload does its slow work
+    /// off the event loop, which keeps pinging.
     void reloading() noexcept;
-    static constexpr std::chrono::microseconds reload_watchdog = std::chrono::minutes(10);
 
     /// `STOPPING=1`: shutting down. Later status() calls are ignored and the watchdog stops.
     void stopping() noexcept;
@@ -60,7 +58,6 @@ class SystemdNotify {
     bool enabled_;
     std::string last_status_;
     bool stopping_ = false;
-    bool reloading_ = false;
 };
 
 }  // namespace wardcast::daemon

@@ -113,6 +113,10 @@ TEST_CASE("a full disk holds entries in order and writes them with an intact cha
     CHECK(log.fault()->held == 5);
     CHECK_FALSE(log.retry());  // still failing: still held
     CHECK(log.entries().size() == 1);
+    // What is recorded after a failed retry follows on, its outcome pointing at its start.
+    auto late = log.begin_broadcast(firing("late", "2026-12-01T00:07:00.000Z"), true);
+    CHECK(late == 7);
+    CHECK(log.finish_broadcast(*late, outcome("played")) == 8);
 
     disk.heal();
     CHECK(log.retry());
@@ -121,24 +125,25 @@ TEST_CASE("a full disk holds entries in order and writes them with an intact cha
     CHECK_FALSE(told[1].has_value());
 
     const auto entries = log.entries();
-    REQUIRE(entries.size() == 7);  // 6 recorded + the note of what was held
+    REQUIRE(entries.size() == 9);  // 8 recorded + the note of what was held
     CHECK(entries[1].status == "played");
     CHECK(entries[1].on_air_seq == 1);
     CHECK(entries[2].announcement_id == "cchc");
     CHECK(entries[3].on_air_seq == 3);
     CHECK(entries[4].status == "skipped");
     CHECK(entries[5].command == "pause");
-    CHECK(entries[6].command == "log-recovered");
-    CHECK_THAT(entries[6].result,
-               Catch::Contains("5 entries (2 to 6)") && Catch::Contains("held in memory"));
+    CHECK(entries[7].on_air_seq == 7);
+    CHECK(entries[8].command == "log-recovered");
+    CHECK_THAT(entries[8].result,
+               Catch::Contains("7 entries (2 to 8)") && Catch::Contains("held in memory"));
     for (std::size_t i = 1; i < entries.size(); ++i)
         CHECK(entries[i].recorded_at >= entries[i - 1].recorded_at);
     CHECK(log.is_claimed("motcua", at("2026-12-01T00:06:00.000Z")));
     auto v = verify(path);
     CHECK(v.intact);
-    CHECK(v.entries == 7);
+    CHECK(v.entries == 9);
     // The next entry follows directly.
-    CHECK(log.record_operator(command("resume")) == 8);
+    CHECK(log.record_operator(command("resume")) == 10);
     CHECK(verify(path).intact);
 }
 

@@ -24,28 +24,12 @@ using namespace wardcast;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using test::LineClient;
+using test::options;
 using test::RunningServer;
+using test::status_line;
+using test::still_serves;
 
 namespace {
-
-daemon::ControlServerOptions options(
-    const std::function<void(daemon::ControlServerOptions&)>& set) {
-    daemon::ControlServerOptions o;
-    set(o);
-    return o;
-}
-
-std::string status_line(int id = 1) {
-    return protocol::frame(protocol::make_request(id, "status"));
-}
-
-/// True when a fresh client still gets a status reply.
-bool still_serves(const std::string& path) {
-    LineClient c(path);
-    c.send(status_line(99));
-    auto reply = c.read_json();
-    return reply.value("ok", false) && reply["result"]["station"] == "Phường Bồ Đề";
-}
 
 /// Lines that are not valid requests in every way we could think of, plus random mutations.
 std::vector<std::string> hostile_lines(std::size_t random_count) {

@@ -1,6 +1,6 @@
 #pragma once
 // Test helpers for the control socket: a server running on its own thread with a fake
-// Controller, a plain blocking line client, temporary folders, systemd's LISTEN_FDS.
+// Controller, a plain blocking line client, temporary folders, systemd's LISTEN_FDS, requests.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -9,11 +9,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <string>
 #include <thread>
@@ -180,6 +182,42 @@ class LineClient {
     std::string buffer_;
     bool eof_ = false;
 };
+
+/// Default options with `set` applied.
+inline daemon::ControlServerOptions options(
+    const std::function<void(daemon::ControlServerOptions&)>& set) {
+    daemon::ControlServerOptions o;
+    set(o);
+    return o;
+}
+
+/// A `status` request line.
+inline std::string status_line(int id = 1) {
+    return protocol::frame(protocol::make_request(id, "status"));
+}
+
+/// True when a fresh client still gets a status reply.
+inline bool still_serves(const std::string& path) {
+    LineClient c(path);
+    c.send(status_line(99));
+    auto reply = c.read_json();
+    return reply.value("ok", false) && reply["result"]["station"] == "Phường Bồ Đề";
+}
+
+/// How many times the controller was asked for `next`.
+inline std::size_t next_calls(const FakeController& controller) {
+    auto calls = controller.calls();
+    return static_cast<std::size_t>(std::count_if(
+        calls.begin(), calls.end(), [](const auto& c) { return c.what.rfind("next ", 0) == 0; }));
+}
+
+/// `count` pipelined `next` requests for `n` firings, ids 0 to count - 1.
+inline std::string pipelined_next(int count, int n) {
+    std::string batch;
+    for (int id = 0; id < count; ++id)
+        batch += protocol::frame(protocol::make_request(id, "next", {{"n", n}}));
+    return batch;
+}
 
 /// Pretends systemd passed a listening socket at `path` (fd 3, LISTEN_FDS, LISTEN_PID) for
 /// the scope's life; whatever was on fd 3 before is put back.

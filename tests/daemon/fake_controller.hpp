@@ -113,9 +113,9 @@ class FakeController : public daemon::Controller {
                who);
     }
     void resume(const daemon::Who& who) override { record("resume", who); }
-    daemon::ReloadResult reload(const daemon::Who& who) override {
+    void reload(const daemon::Who& who, daemon::ReloadDone done) override {
         record("reload", who);
-        return reload_result;
+        done(reload_result);
     }
     void volume(const std::optional<std::string>& zone, double level,
                 const daemon::Who& who) override {

@@ -120,9 +120,11 @@ TEST_CASE("disk full: every firing airs on time, the log catches up with an inta
         "station: { name: \"Phường Thử\", timezone: UTC }\n"
         "zones: [{ id: a, output: \"null\" }]\nannouncements:\n";
     const std::vector<std::string> ids = {"before", "full-1", "full-2", "after"};
+    // full-2 comes more than a retry (5 s) after full-1: held after a retry that failed.
+    const std::vector<int> offsets = {0, 4, 11, 16};
     for (std::size_t i = 0; i < ids.size(); ++i)
         yaml += "  - id: " + ids[i] + "\n    zones: [a]\n    audio: one.wav\n" +
-                when(t0 + std::chrono::seconds(i == 0 ? 0 : 4 + 3 * (i - 1)));
+                when(t0 + std::chrono::seconds(offsets[i]));
     auto schedule = dir.write("schedule.yaml", yaml);
     const auto db = disk.at / "broadcasts.db";
     const auto socket = dir.path() / "control.sock";

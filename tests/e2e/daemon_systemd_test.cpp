@@ -193,12 +193,11 @@ TEST_CASE("SIGHUP reloads the schedule, an invalid file keeps the old one in for
     auto reloading = st.notify.wait_for("RELOADING=1", 15s, ready + 1);
     REQUIRE(reloading);
     CHECK(st.notify.messages()[*reloading].has("MONOTONIC_USEC="));
-    // Measuring new audio blocks the loop: the watchdog is stretched to 10 min meanwhile,
-    // and set back to systemd's 20 s when the reload is over.
-    CHECK(st.notify.messages()[*reloading].has("WATCHDOG_USEC=600000000"));
+    // The reload reads and measures off the event loop: the watchdog keeps its interval.
     auto reloaded = st.notify.wait_for("READY=1", 15s, *reloading + 1);
     REQUIRE(reloaded);
-    CHECK(st.notify.messages()[*reloaded].has("WATCHDOG_USEC=20000000"));
+    for (std::size_t i = *reloading; i <= *reloaded; ++i)
+        CHECK_FALSE(st.notify.messages()[i].has("WATCHDOG_USEC="));
     // STATUS= follows (it may come just after READY=1).
     auto status = st.notify.wait_until(
         [](const NotifySocket::Message& m) {

@@ -62,6 +62,7 @@ bench: build example-audio
 	$(BUILD)/bench/bench_schedule
 	$(BUILD)/bench/bench_daemon
 	$(BUILD)/bench/bench_control
+	$(BUILD)/bench/bench_control_stall
 	$(BUILD)/bench/bench_log
 
 # The Debian package, build/wardcast_VERSION_ARCH.deb (docs/install.md).

@@ -254,8 +254,10 @@ void reply_cost(int n) {
         best_frame =
             std::min(best_frame, std::chrono::duration<double, std::milli>(framed - built).count());
     }
-    std::printf("one `next %d` reply: %zu bytes; dispatch %.2f ms, frame %.2f ms (best of 5)\n", n,
-                bytes, best_dispatch, best_frame);
+    std::printf(
+        "one `next %d` reply built at once: %zu bytes; dispatch %.2f ms, frame %.2f ms (best of "
+        "5)\n",
+        n, bytes, best_dispatch, best_frame);
 }
 
 void row(const char* pattern, const Figures& f) {

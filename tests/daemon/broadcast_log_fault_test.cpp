@@ -13,30 +13,16 @@
 #include "daemon/broadcast_log.hpp"
 #include "daemon/log_reader.hpp"
 #include "tests/daemon/faulty_vfs.hpp"
+#include "tests/daemon/log_test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace wardcast::daemon;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string templ = fs::temp_directory_path() / "wardcast-fault-XXXXXX";
-        REQUIRE(::mkdtemp(templ.data()));
-        path = templ;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
+using TempDir = wardcast::test::LogDir;
 
-Instant at(const std::string& utc) {
-    auto parsed = parse_utc(utc);
-    REQUIRE(parsed);
-    return *parsed;
-}
+using wardcast::test::at;
 
 LogEntry firing(const std::string& id, const std::string& scheduled) {
     LogEntry e;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "audio/hash.hpp"
+#include "tests/daemon/log_test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace wardcast::daemon;
@@ -20,18 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string templ = fs::temp_directory_path() / "wardcast-log-XXXXXX";
-        REQUIRE(::mkdtemp(templ.data()));
-        path = templ;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
+using TempDir = wardcast::test::LogDir;
 
 /// A second, raw connection, as an auditor or the sqlite3 tool would open the file.
 class RawDb {
@@ -69,11 +59,7 @@ class RawDb {
     sqlite3* db_ = nullptr;
 };
 
-Instant at(const std::string& utc) {
-    auto parsed = parse_utc(utc);
-    REQUIRE(parsed);
-    return *parsed;
-}
+using wardcast::test::at;
 
 LogEntry firing(const std::string& id, const std::string& scheduled) {
     LogEntry e;

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "tests/daemon/log_test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace wardcast::daemon;
@@ -22,19 +23,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string templ = fs::temp_directory_path() / "wardcast-reader-XXXXXX";
-        REQUIRE(::mkdtemp(templ.data()));
-        path = templ;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::permissions(path, fs::perms::owner_all, ignored);
-        fs::remove_all(path, ignored);
-    }
-};
+using TempDir = wardcast::test::LogDir;
 
 /// A raw read-write connection, as someone tampering with the file would open it.
 class RawDb {
@@ -58,11 +47,7 @@ class RawDb {
     sqlite3* db_ = nullptr;
 };
 
-Instant at(const std::string& utc) {
-    auto parsed = parse_utc(utc);
-    REQUIRE(parsed);
-    return *parsed;
-}
+using wardcast::test::at;
 
 LogEntry firing(const std::string& id, const std::string& scheduled) {
     LogEntry e;

@@ -331,7 +331,12 @@ int Instance::run() {
     update_status();
     notify_.start_watchdog();
     notify_.ready();
-    io_.run();
+    try {
+        io_.run();
+    } catch (const LogOverflow&) {
+        write_held_or_tell();  // what memory held goes to the journal before the exit
+        throw;
+    }
     return 0;
 }
 

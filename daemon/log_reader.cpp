@@ -416,9 +416,9 @@ LogReader::LogReader(const std::filesystem::path& path) : path_(path) {
             // writes to such a copy, so it can be read as immutable (no locks, no -shm).
             sqlite3_close_v2(db_);
             db_ = nullptr;
-            const int again =
-                sqlite3_open_v2((uri_for(path_) + "&immutable=1").c_str(), &db_,
-                                SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+            const int again = sqlite3_open_v2(
+                (uri_for(path_) + "&immutable=1").c_str(), &db_,
+                SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
             refusal = again != SQLITE_OK ? (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(again))
                                          : refusal_of(db_);
         } else {

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+
 #include "tests/daemon/log_test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -46,6 +46,9 @@ class Instance : public Controller {
   public:
     /// How often a log that cannot be written is tried again.
     static constexpr std::chrono::seconds log_retry_interval{5};
+    /// The nice value of the thread that reads a new schedule (and of the GStreamer threads
+    /// it starts): below the event loop's, so that a reload cannot make a firing late.
+    static constexpr int reload_nice = 10;
 
     explicit Instance(Options options);
     ~Instance();

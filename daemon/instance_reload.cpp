@@ -2,6 +2,8 @@
 // own while the schedule in force airs, then put in force at once on the event loop.
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 
@@ -57,6 +59,10 @@ void Instance::start_reload() {
     notify_.reloading();
     spdlog::info("reloading the schedule {}", options_.schedule.string());
     reload_thread_ = std::thread([this] {
+        // Speech, probes and loudness analysis take the CPU in bursts (with GStreamer threads
+        // of their own, which inherit this): on a 2-core machine the event loop that starts
+        // broadcasts must win it. Per thread on Linux; failure only costs that margin.
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), reload_nice);
         auto outcome = std::make_shared<ReloadOutcome>();
         try {
             outcome->fresh = load_for_air(options_.schedule, library_);

@@ -37,7 +37,9 @@ public:
     static constexpr std::chrono::milliseconds preroll{1500};
     /// How long before its instant a firing is started: the player then times the first
     /// sample itself (Player::start_at), so a busy event loop does not make it late.
-    static constexpr std::chrono::milliseconds start_lead{20};
+    /// 50 ms leaves the loop room to be woken late on a loaded machine (or under ASan)
+    /// without the first sample being late.
+    static constexpr std::chrono::milliseconds start_lead{50};
     /// How far back start-up looks for firings missed while the daemon was down.
     static constexpr std::chrono::hours lookback{24 * 7};
 

@@ -1,7 +1,6 @@
 #pragma once
 // The scheduler service: airs each firing of the schedule on time (SPEC §2, §4).
 
-#include <utility>  // before Asio: asio#944 with GCC 12
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -9,11 +8,11 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>  // before Asio: asio#944 with GCC 12
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "audio/player.hpp"
 #include "daemon/broadcast_log.hpp"
@@ -32,7 +31,7 @@ using WallClock = std::function<Instant()>;
 /// max_delay, or is skipped with the reason. Every outcome is a log entry; the log's claims
 /// make sure no scheduled firing airs twice, whatever restarts or clock steps happen.
 class Scheduler {
-public:
+  public:
     /// How long before its instant a broadcast is prepared.
     static constexpr std::chrono::milliseconds preroll{1500};
     /// How long before its instant a firing is started: the player then times the first
@@ -46,8 +45,7 @@ public:
     /// `output_for(zone)` gives each zone's output (the daemon may substitute a fallback for
     /// `auto`). None of the references are owned; they outlive the scheduler.
     Scheduler(boost::asio::io_context& io, audio::Player& player, BroadcastLog& log,
-              std::function<std::string(const schedules::Zone&)> output_for,
-              WallClock clock);
+              std::function<std::string(const schedules::Zone&)> output_for, WallClock clock);
     ~Scheduler();
 
     /// Starts airing `schedule` (not owned; replaced only through replace_schedule): firings
@@ -111,7 +109,7 @@ public:
     /// Broadcast starts and ends, for `watch`.
     void on_event(std::function<void(const nlohmann::json&)> sink) { event_ = std::move(sink); }
 
-private:
+  private:
     struct Broadcast;
     using BroadcastList = std::list<Broadcast>;
 
@@ -119,8 +117,8 @@ private:
     void drop_prepared();
     void arm(Instant when, std::function<void()> what);
     void prepare(const schedules::Firing& firing, const std::string& trigger);
-    BroadcastList::iterator prepare(const AdHoc& what, Instant scheduled, const std::string& trigger,
-                                    schedules::Duration max_delay);
+    BroadcastList::iterator prepare(const AdHoc& what, Instant scheduled,
+                                    const std::string& trigger, schedules::Duration max_delay);
     BroadcastList::iterator prepare_request(Broadcast b, audio::BroadcastRequest request);
     void due(Instant scheduled);
     void catch_up(Instant since, Instant now, const char* why);

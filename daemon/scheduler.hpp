@@ -1,6 +1,9 @@
 #pragma once
 // The scheduler service: airs each firing of the schedule on time (SPEC §2, §4).
 
+// clang-format off
+#include <utility>  // before Asio: asio#944 with GCC 12
+// clang-format on
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -11,7 +14,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <utility>  // before Asio: asio#944 with GCC 12
 #include <vector>
 
 #include "audio/player.hpp"

@@ -1,6 +1,9 @@
 #pragma once
 // wardcastd's one owner of every component, built in dependency order (MPD's Instance).
 
+// clang-format off
+#include <utility>  // before Asio: asio#944 with GCC 12
+// clang-format on
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,7 +14,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <utility>  // before Asio: asio#944 with GCC 12
 #include <vector>
 
 #include "audio/audio_library.hpp"

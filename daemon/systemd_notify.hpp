@@ -2,12 +2,14 @@
 // wardcastd's side of systemd's notify protocol (sd_notify(3)): start-up, reload and stop
 // states, a one-line STATUS=, and the watchdog pinged from the event loop itself.
 
+// clang-format off
+#include <utility>  // before Asio: asio#944 with GCC 12
+// clang-format on
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <string>
 #include <string_view>
-#include <utility>  // before Asio: asio#944 with GCC 12
 
 namespace wardcast::daemon {
 

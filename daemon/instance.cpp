@@ -120,8 +120,9 @@ Instance::Instance(Options options)
         spdlog::warn("GStreamer: {}", warning);
     });
     player_ = std::move(player);
+    time_ = std::make_unique<AsioTime>(io_, wall_now);
     scheduler_ = std::make_unique<Scheduler>(
-        io_, *player_, log_, [this](const schedules::Zone& z) { return output_for(z); }, wall_now);
+        *time_, *player_, log_, [this](const schedules::Zone& z) { return output_for(z); });
     scheduler_->on_event([this](const nlohmann::json& event) {
         publish(event);
         // A broadcast started or ended; the scheduler reports an end before it forgets the

@@ -115,6 +115,7 @@ class Instance : public Controller {
     audio::LoudnessAnalyzer loudness_;
     std::unique_ptr<LoadedSchedule> schedule_;  // replaced whole on reload
     BroadcastLog log_;
+    std::unique_ptr<AsioTime> time_;  // before the scheduler, which uses it
     std::unique_ptr<audio::Player> player_;
     std::unique_ptr<Scheduler> scheduler_;
     std::unique_ptr<ClockWatch> clock_watch_;

@@ -14,22 +14,22 @@ namespace wardcast::daemon {
 namespace sch = wardcast::schedules;
 using std::chrono::milliseconds;
 
-Scheduler::Scheduler(boost::asio::io_context& io, audio::Player& player, BroadcastLog& log,
-                     std::function<std::string(const sch::Zone&)> output_for, WallClock clock)
-    : io_(io),
+Scheduler::Scheduler(TimeSource& time, audio::Player& player, BroadcastLog& log,
+                     std::function<std::string(const sch::Zone&)> output_for)
+    : time_(time),
       player_(player),
       log_(log),
       output_for_(std::move(output_for)),
-      clock_(std::move(clock)),
-      timer_(io),
-      deadline_timer_(io),
-      pause_timer_(io) {}
+      timer_(time.alarm()),
+      decision_(time.alarm()),
+      pause_timer_(time.alarm()) {}
 
 Scheduler::~Scheduler() { *alive_ = false; }
 
 void Scheduler::start(const LoadedSchedule& schedule) {
     schedule_ = &schedule;
-    const Instant now = clock_();
+    started_ = std::make_unique<sch::ConflictPlanner>(schedule.schedule, schedule.durations);
+    const Instant now = time_.now();
     Instant since = now;
     if (auto last = log_.last_claimed()) since = std::max(*last + milliseconds(1), now - lookback);
     catch_up(since, now, "wardcastd was not running");
@@ -37,7 +37,7 @@ void Scheduler::start(const LoadedSchedule& schedule) {
 }
 
 void Scheduler::drop_prepared() {
-    timer_.cancel();
+    timer_->cancel();
     for (auto it = broadcasts_.begin(); it != broadcasts_.end();) {
         if (it->state == Broadcast::State::preparing) {
             player_.stop(it->player_id);
@@ -50,7 +50,7 @@ void Scheduler::drop_prepared() {
 
 void Scheduler::clock_stepped() {
     if (stopped_ || !schedule_) return;
-    const Instant now = clock_();
+    const Instant now = time_.now();
     spdlog::warn("the wall clock was set: it is now {}; re-planning",
                  sch::format_instant(now, *schedule_->schedule.timezone));
     // Prepared broadcasts were for the old idea of "soon": drop them and plan again.
@@ -69,16 +69,20 @@ void Scheduler::replace_schedule(const LoadedSchedule& schedule) {
             skip(current, "skipped", "the schedule was reloaded before it could air");
     }
     schedule_ = &schedule;
-    cursor_ = std::max(cursor_, clock_());
+    // What is on air keeps its zones until its planned end; the new schedule is planned
+    // against that.
+    started_ = std::make_unique<sch::ConflictPlanner>(schedule.schedule, schedule.durations,
+                                                      started_ ? started_->book() : sch::ZoneBook{});
+    cursor_ = std::max(cursor_, time_.now());
     plan();
     try_start();
 }
 
 void Scheduler::shutdown(const std::string& reason) {
     stopped_ = true;
-    timer_.cancel();
-    deadline_timer_.cancel();
-    pause_timer_.cancel();
+    timer_->cancel();
+    decision_->cancel();
+    pause_timer_->cancel();
     for (auto it = broadcasts_.begin(); it != broadcasts_.end();) {
         auto current = it++;
         if (current->state == Broadcast::State::on_air)
@@ -117,22 +121,6 @@ std::optional<sch::Firing> Scheduler::next_firing() const {
     return next.front();
 }
 
-void Scheduler::arm(Instant when, std::function<void()> what) {
-    // clock_() is whole milliseconds, truncated: without the part of the current millisecond
-    // already gone, every firing would start up to 1 ms late (0.5 ms on average).
-    const auto precise = std::chrono::system_clock::now();
-    const auto gone = precise - std::chrono::floor<milliseconds>(precise);
-    auto delay = std::max(std::chrono::nanoseconds(0), when - clock_() - gone);
-    timer_.expires_after(delay);
-    timer_.async_wait([this, alive = alive_, when, what = std::move(what)](
-                          const boost::system::error_code& ec) {
-        if (ec || !*alive || stopped_) return;
-        // The timer runs on the monotonic clock; if the wall clock is slewed, wait the rest.
-        if (clock_() < when - milliseconds(1)) return arm(when, what);
-        what();
-    });
-}
-
 void Scheduler::plan() {
     if (stopped_ || !schedule_) return;
     auto next = next_firing();
@@ -141,15 +129,19 @@ void Scheduler::plan() {
         return;
     }
     const Instant at = next->scheduled;
-    arm(at - preroll, [this, at] {
+    timer_->set(at - preroll, [this, at] {
+        if (stopped_) return;
         const auto group = sch::firings_between(schedule_->schedule, at, at + milliseconds(1));
         for (const auto& f : group) {
             bool known = std::any_of(broadcasts_.begin(), broadcasts_.end(), [&](const Broadcast& b) {
                 return b.claims() && b.id == f.announcement->id && b.scheduled == f.scheduled;
             });
-            if (!known && !log_.is_claimed(f.announcement->id, f.scheduled)) prepare(f, "schedule");
+            if (!known && !log_.is_claimed(f.announcement->id, f.scheduled))
+                prepare(f, "schedule", f.scheduled);
         }
-        arm(at - start_lead, [this, at] { due(at); });
+        timer_->set(at - start_lead, [this, at] {
+            if (!stopped_) due(at);
+        });
     });
 }
 
@@ -190,8 +182,7 @@ Scheduler::AdHoc Scheduler::describe(const LoadedSchedule& schedule, const sch::
 }
 
 Scheduler::BroadcastList::iterator Scheduler::prepare(const AdHoc& what, Instant scheduled,
-                                                      const std::string& trigger,
-                                                      sch::Duration max_delay) {
+                                                      const std::string& trigger) {
     audio::BroadcastRequest request;
     request.label = what.id;
     request.scheduled = scheduled;
@@ -210,18 +201,26 @@ Scheduler::BroadcastList::iterator Scheduler::prepare(const AdHoc& what, Instant
     b.title = what.title;
     b.zones = what.zones;
     b.priority = what.priority;
-    b.max_delay = max_delay;
     b.length = what.length;
     b.audio_sha256 = what.audio.sha256;
-    b.scheduled = scheduled;
+    b.scheduled = b.measured_from = scheduled;
     b.trigger = trigger;
-    if (trigger == "operator" || trigger == "emergency") b.who = what.who;
+    b.key.operator_emergency = trigger == "emergency";
+    b.key.scheduled = scheduled;
+    b.key.priority = what.priority;
+    b.key.order = sch::operator_order;
+    b.key.seq = ++queued_;
+    if (!b.claims()) b.who = what.who;
     return prepare_request(std::move(b), std::move(request));
 }
 
-void Scheduler::prepare(const sch::Firing& firing, const std::string& trigger) {
+void Scheduler::prepare(const sch::Firing& firing, const std::string& trigger,
+                        Instant measured_from) {
     const auto& a = *firing.announcement;
-    prepare(describe(*schedule_, a), firing.scheduled, trigger, a.max_delay);
+    auto it = prepare(describe(*schedule_, a), firing.scheduled, trigger);
+    it->max_delay = a.max_delay;
+    it->measured_from = measured_from;
+    it->key.order = a.order;
 }
 
 void Scheduler::due(Instant scheduled) {
@@ -241,11 +240,13 @@ void Scheduler::catch_up(Instant since, Instant now, const char* why) {
     for (const auto& f : sch::firings_between(schedule_->schedule, since, now)) {
         const auto& a = *f.announcement;
         if (log_.is_claimed(a.id, f.scheduled)) continue;
-        const auto late = now - f.scheduled;
-        if (late <= a.catch_up && !paused_) {
-            spdlog::info("catching up {} of {} ({} late)", a.id, sch::format_local_time(f.scheduled, tz),
-                         sch::format_duration(std::chrono::round<std::chrono::seconds>(late)));
-            prepare(f, "catch-up");
+        const sch::CatchUp decision = sch::catch_up(a, f.scheduled, now, why, tz);
+        if (decision.airs && !paused_) {
+            spdlog::info("catching up {} of {} ({} late)", a.id,
+                         sch::format_local_time(f.scheduled, tz),
+                         sch::format_duration(std::chrono::round<std::chrono::seconds>(now - f.scheduled)));
+            // Its max_delay counts from now, the moment it is caught up.
+            prepare(f, "catch-up", now);
             broadcasts_.back().state = Broadcast::State::waiting;
             continue;
         }
@@ -263,9 +264,7 @@ void Scheduler::catch_up(Instant since, Instant now, const char* why) {
             e.error = "held by the operator (" + paused_by_ + " paused the schedule)";
         } else {
             e.status = "missed";
-            e.error = std::string(why) + " at " + sch::format_local_time(f.scheduled, tz) + "; " +
-                      sch::format_duration(std::chrono::floor<std::chrono::seconds>(late)) +
-                      " late, more than catch_up " + sch::format_duration(a.catch_up);
+            e.error = decision.reason;
         }
         if (log_.record_not_aired(e)) spdlog::warn("{} {}: {}", e.status, a.id, e.error);
     }

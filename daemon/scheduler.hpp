@@ -1,11 +1,6 @@
 #pragma once
 // The scheduler service: airs each firing of the schedule on time (SPEC §2, §4).
 
-// clang-format off
-#include <utility>  // before Asio: asio#944 with GCC 12
-// clang-format on
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <list>
@@ -20,18 +15,18 @@
 #include "daemon/broadcast_log.hpp"
 #include "daemon/controller.hpp"
 #include "daemon/loaded_schedule.hpp"
+#include "daemon/time_source.hpp"
 #include "schedules/engine.hpp"
+#include "schedules/planner.hpp"
 
 namespace wardcast::daemon {
 
-/// Reads the wall clock; tests may give another.
-using WallClock = std::function<Instant()>;
-
-/// Arms one timer for the next thing due (a preroll, a start, a max_delay deadline) — an
-/// idle daemon sleeps until then. At each firing's instant the broadcast, prerolled a little
-/// before, starts if its zones are free; otherwise it waits in line (firing order) up to its
-/// max_delay, or is skipped with the reason. Every outcome is a log entry; the log's claims
-/// make sure no scheduled firing airs twice, whatever restarts or clock steps happen.
+/// Arms one alarm for the next thing due (a preroll, a start, a decision) — an idle daemon
+/// sleeps until then. What airs, waits or is skipped is decided by the schedule engine
+/// (schedules/live.hpp, the planner `simulate` uses), fed with what has started, what waits
+/// and the time; the scheduler carries it out: prerolls, starts and stops the player, records
+/// every outcome in the log and tells watchers. The log's claims make sure no scheduled
+/// firing airs twice, whatever restarts or clock steps happen.
 class Scheduler {
   public:
     /// How long before its instant a broadcast is prepared.
@@ -46,8 +41,8 @@ class Scheduler {
 
     /// `output_for(zone)` gives each zone's output (the daemon may substitute a fallback for
     /// `auto`). None of the references are owned; they outlive the scheduler.
-    Scheduler(boost::asio::io_context& io, audio::Player& player, BroadcastLog& log,
-              std::function<std::string(const schedules::Zone&)> output_for, WallClock clock);
+    Scheduler(TimeSource& time, audio::Player& player, BroadcastLog& log,
+              std::function<std::string(const schedules::Zone&)> output_for);
     ~Scheduler();
 
     /// Starts airing `schedule` (not owned; replaced only through replace_schedule): firings
@@ -56,7 +51,7 @@ class Scheduler {
     void start(const LoadedSchedule& schedule);
 
     /// The wall clock was set: firings it jumped over are caught up or missed, as at start-up;
-    /// the timer is re-armed for the new time.
+    /// the alarms are set again for the new time.
     void clock_stepped();
 
     /// Ends everything on air, recording it cancelled with `reason`, and arms nothing more.
@@ -117,15 +112,13 @@ class Scheduler {
 
     void plan();
     void drop_prepared();
-    void arm(Instant when, std::function<void()> what);
-    void prepare(const schedules::Firing& firing, const std::string& trigger);
-    BroadcastList::iterator prepare(const AdHoc& what, Instant scheduled,
-                                    const std::string& trigger, schedules::Duration max_delay);
+    void prepare(const schedules::Firing& firing, const std::string& trigger, Instant measured_from);
+    BroadcastList::iterator prepare(const AdHoc& what, Instant scheduled, const std::string& trigger);
     BroadcastList::iterator prepare_request(Broadcast b, audio::BroadcastRequest request);
     void due(Instant scheduled);
     void catch_up(Instant since, Instant now, const char* why);
     void try_start();
-    void begin(BroadcastList::iterator b);
+    bool begin(BroadcastList::iterator b, const schedules::Placement& placement);
     void skip(BroadcastList::iterator b, const std::string& status, const std::string& reason);
     void finish(BroadcastList::iterator b, const std::string& status, const std::string& error,
                 std::optional<Instant> ended = std::nullopt);
@@ -136,27 +129,28 @@ class Scheduler {
     LogEntry entry_for(const Broadcast& b, const std::string& kind) const;
     BroadcastList::iterator find(audio::Player::Id id);
 
-    boost::asio::io_context& io_;
+    TimeSource& time_;
     audio::Player& player_;
     BroadcastLog& log_;
     std::function<std::string(const schedules::Zone&)> output_for_;
-    WallClock clock_;
     const LoadedSchedule* schedule_ = nullptr;  // not owned
+    /// The zones taken by what has started, until its planned end: what the engine plans
+    /// waiting firings against. Released early for what ends before it (stopped, failed).
+    std::unique_ptr<schedules::ConflictPlanner> started_;
 
-    boost::asio::steady_timer timer_;           // the next preroll or start
-    boost::asio::steady_timer deadline_timer_;  // the earliest max_delay of a waiting broadcast
-    Instant cursor_{};                          // firings before this were handled
-    std::vector<schedules::Firing> prepared_;   // prepared, due at prepared_.front().scheduled
-    BroadcastList broadcasts_;                  // preparing, waiting (firing order) or on air
-    std::map<std::string, BroadcastList::iterator> on_air_by_zone_;
+    std::unique_ptr<Alarm> timer_;     // the next preroll or start
+    std::unique_ptr<Alarm> decision_;  // the next time a waiting broadcast is decided again
+    std::unique_ptr<Alarm> pause_timer_;
+    Instant cursor_{};                 // firings before this were handled
+    BroadcastList broadcasts_;         // preparing, waiting or on air
+    std::uint64_t queued_ = 0;         // broadcasts queued so far: their order when all else ties
     bool stopped_ = false;
     bool paused_ = false;
     std::optional<Instant> paused_until_;
     std::string paused_by_;
-    boost::asio::steady_timer pause_timer_;
     std::map<std::string, double> zone_volume_;  // operator's levels, over the schedule's
     std::function<void(const nlohmann::json&)> event_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posted callbacks
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards player callbacks
 };
 
 }  // namespace wardcast::daemon

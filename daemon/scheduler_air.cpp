@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
+#include <set>
 
 #include "daemon/scheduler_broadcast.hpp"
 #include "schedules/duration.hpp"
@@ -18,71 +18,48 @@ using std::chrono::milliseconds;
 
 void Scheduler::try_start() {
     if (stopped_ || !schedule_) return;
-    const Instant now = clock_();
-    const auto& tz = *schedule_->schedule.timezone;
-    struct Busy {
-        Instant until;
-        std::string by;
-    };
-    std::map<std::string, Busy> busy;  // zone -> when it is expected to be free, and with what
-    for (const auto& b : broadcasts_) {
-        if (b.state != Broadcast::State::on_air) continue;
-        // Still on air past its expected end: count it busy a moment longer.
-        for (const auto& z : b.zones) busy[z] = {std::max(b.began + b.length, now + milliseconds(1)), b.id};
+    const Instant now = time_.now();
+    std::vector<BroadcastList::iterator> waiting;
+    std::set<std::string> sounding;  // zones something is on air on, right now
+    for (auto it = broadcasts_.begin(); it != broadcasts_.end(); ++it) {
+        if (it->state == Broadcast::State::waiting)
+            waiting.push_back(it);
+        else if (it->state == Broadcast::State::on_air)
+            sounding.insert(it->zones.begin(), it->zones.end());
     }
-    std::optional<Instant> next_deadline;
-    for (auto it = broadcasts_.begin(); it != broadcasts_.end();) {
-        auto current = it++;
-        Broadcast& b = *current;
-        if (b.state != Broadcast::State::waiting) continue;
-        Instant can_start = now;
-        const Busy* blocker = nullptr;
-        for (const auto& z : b.zones) {
-            auto found = busy.find(z);
-            if (found != busy.end() && found->second.until > can_start) {
-                can_start = found->second.until;
-                blocker = &found->second;
-            }
+    std::sort(waiting.begin(), waiting.end(),
+              [](BroadcastList::iterator a, BroadcastList::iterator b) {
+                  return sch::queue_order(a->key, b->key);
+              });
+    std::vector<sch::Request> requests;
+    requests.reserve(waiting.size());
+    for (auto it : waiting) requests.push_back(it->request());
+
+    // The engine decides; what follows only carries it out.
+    const auto decisions = sch::decide(
+        *started_, [&](const std::string& zone) { return sounding.count(zone) != 0; }, requests,
+        now, start_lead);
+    std::optional<Instant> recheck;
+    bool replan = false;  // something did not go on air after all: its zones are free
+    for (std::size_t i = 0; i < waiting.size(); ++i) {
+        const sch::LiveDecision& d = decisions[i];
+        switch (d.action) {
+            case sch::LiveDecision::Action::skip:
+                skip(waiting[i], "skipped", d.placement.reason);
+                break;
+            case sch::LiveDecision::Action::start:
+                if (!begin(waiting[i], d.placement)) replan = true;
+                break;
+            case sch::LiveDecision::Action::wait:
+                if (d.recheck) recheck = recheck ? std::min(*recheck, *d.recheck) : *d.recheck;
+                break;
         }
-        // Operators' broadcasts wait as long as it takes; scheduled ones up to max_delay.
-        if (b.claims() && can_start > b.scheduled + b.max_delay) {
-            skip(current, "skipped",
-                 "zones busy with " + blocker->by + " until " + sch::format_local_time(blocker->until, tz) +
-                     "; waited longer than max_delay " + sch::format_duration(b.max_delay));
-            continue;
-        }
-        if (blocker) {  // waits in line: its zones are promised to it after the blocker
-            for (const auto& z : b.zones) busy[z] = {can_start + b.length, b.id};
-            if (b.claims()) {
-                Instant deadline = b.scheduled + b.max_delay + milliseconds(1);
-                next_deadline = next_deadline ? std::min(*next_deadline, deadline) : deadline;
-            }
-            continue;
-        }
-        if (b.claims() && now - b.scheduled > std::chrono::seconds(1) &&
-            b.priority != sch::Priority::emergency) {
-            auto local = tz.to_local(std::chrono::floor<std::chrono::seconds>(now));
-            sch::TimeOfDay time_of_day = local - std::chrono::floor<date::days>(local);
-            const auto& quiet = schedule_->schedule.quiet_hours;
-            auto q = std::find_if(quiet.begin(), quiet.end(),
-                                  [&](const sch::QuietHours& h) { return h.contains(time_of_day); });
-            if (q != quiet.end()) {
-                skip(current, "skipped",
-                     "would start at " + sch::format_local_time(now, tz) + ", inside quiet hours " +
-                         sch::format_time_of_day(q->from) + "-" + sch::format_time_of_day(q->to));
-                continue;
-            }
-        }
-        for (const auto& z : b.zones) busy[z] = {now + b.length, b.id};
-        begin(current);
     }
-    if (next_deadline) {
-        deadline_timer_.expires_after(std::max(milliseconds(0), *next_deadline - now));
-        deadline_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-            if (!ec && *alive) try_start();
-        });
+    if (replan) return try_start();
+    if (recheck) {
+        decision_->set(*recheck, [this] { try_start(); });
     } else {
-        deadline_timer_.cancel();
+        decision_->cancel();
     }
 }
 
@@ -114,34 +91,38 @@ void Scheduler::emit(const char* event, const Broadcast& b, const std::string& s
     event_(j);
 }
 
-void Scheduler::begin(BroadcastList::iterator it) {
+bool Scheduler::begin(BroadcastList::iterator it, const sch::Placement& placement) {
     Broadcast& b = *it;
-    // A firing is begun start_lead ahead of its instant: the player holds the first sample
-    // until then.
-    const Instant began = std::max(clock_(), b.scheduled);
+    const Instant now = time_.now();
+    // A firing is begun up to start_lead ahead of its planned start: the player holds the
+    // first sample until then.
+    const Instant began = std::max(now, placement.start);
     // Air first, then write the on-air row: its commit waits for the disk (synchronous=FULL),
     // which must not delay the first sample. A firing already claimed was not prepared (the
     // claim is checked before preroll), so starting before the claim below is decided never
     // airs anything twice in practice; if the claim is refused all the same, it stops at once.
     const bool airs = !b.failure && !(b.claims() && log_.is_claimed(b.id, b.scheduled));
-    if (airs && b.scheduled > clock_())
-        player_.start_at(b.player_id, b.scheduled);
+    if (airs && placement.start > now)
+        player_.start_at(b.player_id, placement.start);
     else if (airs)
         player_.start(b.player_id);
     auto seq = log_.begin_broadcast(entry_for(b, "on_air"), b.claims());
     if (!seq) {  // aired (or was settled) before a restart or clock step: never twice
         player_.stop(b.player_id);
         broadcasts_.erase(it);
-        return;
+        return false;
     }
     b.on_air_seq = *seq;
     b.began = began;
     if (b.failure) {
         spdlog::error("failed {}: {}", b.id, *b.failure);
         finish(it, "failed", *b.failure, b.began);
-        return;
+        return false;
     }
     b.state = Broadcast::State::on_air;
+    b.planned_end = placement.end;
+    started_->take(b.zones, placement.end, b.id);
+    return true;
 }
 
 void Scheduler::finish(BroadcastList::iterator it, const std::string& status, const std::string& error,
@@ -151,9 +132,13 @@ void Scheduler::finish(BroadcastList::iterator it, const std::string& status, co
     e.status = status;
     e.error = error;
     e.started = b.started;
-    e.ended = ended ? *ended : clock_();
+    e.ended = ended ? *ended : time_.now();
     if (b.started) e.lateness_ms = (*b.started - b.scheduled).count();
     log_.finish_broadcast(*b.on_air_seq, e);
+    // Played through, it keeps its zones until its planned end, as the plan has it: the next
+    // firing is decided against that, not against milliseconds of playback. Anything else
+    // (stopped, preempted, failed) has left them.
+    if (status != "played") started_->release(b.zones, *e.ended, b.id);
     if (status != "failed") spdlog::info("{} {}{}{}", status, b.id, error.empty() ? "" : ": ", error);
     emit("broadcast-end", b, status);
     player_.stop(b.player_id);
@@ -206,15 +191,13 @@ void Scheduler::on_done(audio::Player::Id id, const audio::BroadcastOutcome& out
 }
 
 void Scheduler::air_now(const AdHoc& a) {
-    const Instant now = clock_();
+    const Instant now = time_.now();
     const bool emergency = a.priority == sch::Priority::emergency;
     if (emergency) preempt(a.zones, "interrupted by an emergency message from " + a.who.user);
-    auto it = prepare(a, now, emergency ? "emergency" : "operator", sch::Duration{0});
+    // An emergency stands first in line (schedules::queue_order), ahead of anything waiting
+    // for the same zones.
+    auto it = prepare(a, now, emergency ? "emergency" : "operator");
     it->state = Broadcast::State::waiting;
-    if (emergency) {
-        // First in line, ahead of anything waiting for the same zones.
-        broadcasts_.splice(broadcasts_.begin(), broadcasts_, it);
-    }
     try_start();
 }
 
@@ -233,14 +216,11 @@ void Scheduler::pause(std::optional<Instant> until, const std::string& by) {
     paused_ = true;
     paused_until_ = until;
     paused_by_ = by;
-    pause_timer_.cancel();
+    pause_timer_->cancel();
     if (until) {
-        pause_timer_.expires_after(std::max(milliseconds(0), *until - clock_()));
-        pause_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-            if (!ec && *alive) {
-                spdlog::info("the pause has ended: scheduled broadcasts air again");
-                resume();
-            }
+        pause_timer_->set(*until, [this] {
+            spdlog::info("the pause has ended: scheduled broadcasts air again");
+            resume();
         });
     }
 }
@@ -248,7 +228,7 @@ void Scheduler::pause(std::optional<Instant> until, const std::string& by) {
 void Scheduler::resume() {
     paused_ = false;
     paused_until_.reset();
-    pause_timer_.cancel();
+    pause_timer_->cancel();
 }
 
 void Scheduler::set_volume(const std::optional<std::string>& zone, double level) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "daemon/scheduler.hpp"
+#include "schedules/live.hpp"
 
 namespace wardcast::daemon {
 
@@ -17,22 +18,39 @@ struct Scheduler::Broadcast {
     std::string title;
     std::vector<std::string> zones;
     schedules::Priority priority = schedules::Priority::normal;
-    schedules::Duration max_delay{0};
+    std::optional<schedules::Duration> max_delay;  // none: an operator's, waits as it takes
     schedules::Duration length{0};
     std::vector<std::string> audio_sha256;
     std::string trigger;  // schedule | catch-up | operator | emergency
     std::optional<Who> who;
     Instant scheduled{};
+    Instant measured_from{};  // max_delay counts from here: scheduled, or when caught up
+    schedules::QueueKey key;  // its place in the queue
     // Where it is.
     audio::Player::Id player_id = 0;
     State state = State::preparing;
     std::optional<std::string> failure;  // the player could not prepare it: fails at its turn
     std::optional<std::int64_t> on_air_seq;
     std::optional<Instant> started;  // first sample out
-    Instant began{};                 // when it was set playing
+    Instant began{};                 // when it was set playing (or was to start, if later)
+    Instant planned_end{};           // when the plan has its zones free again
 
     /// A scheduled firing, claimed in the log so that it airs at most once.
     bool claims() const { return trigger == "schedule" || trigger == "catch-up"; }
+
+    /// As the engine sees it.
+    schedules::Request request() const {
+        schedules::Request r;
+        r.id = id;
+        r.zones = &zones;
+        r.priority = priority;
+        r.scheduled = scheduled;
+        r.measured_from = measured_from;
+        r.length = length;
+        r.max_delay = max_delay;
+        r.quiet_hours = claims();
+        return r;
+    }
 };
 
 }  // namespace wardcast::daemon

@@ -19,19 +19,41 @@ Duration occupancy(const Announcement& a, Duration chime_length,
     return chime_length + repeat * message + (repeat - 1) * a.gap;
 }
 
-ConflictPlanner::ConflictPlanner(const Schedule& schedule, std::vector<Duration> durations)
-    : schedule_(schedule), durations_(std::move(durations)) {}
+ConflictPlanner::ConflictPlanner(const Schedule& schedule, std::vector<Duration> durations,
+                                 ZoneBook book)
+    : schedule_(schedule), durations_(std::move(durations)), busy_(std::move(book)) {}
 
 PlannedFiring ConflictPlanner::place(const Firing& firing) {
     const Announcement& a = *firing.announcement;
-    const date::time_zone& zone = *schedule_.timezone;
+    Request r;
+    r.id = a.id;
+    r.zones = &a.zones;
+    r.priority = a.priority;
+    r.scheduled = r.measured_from = firing.scheduled;
+    r.length = duration_of(a);
+    r.max_delay = a.max_delay;
+    Placement p = place(r);
     PlannedFiring out;
     out.firing = firing;
+    out.waited_for = std::move(p.waited_for);
+    if (!p.airs) {
+        out.status = PlannedFiring::Status::skipped;
+        out.reason = std::move(p.reason);
+        return out;
+    }
+    out.start = p.start;
+    out.end = p.end;
+    return out;
+}
 
-    // The zone that frees last is the one this firing waits for.
-    Instant start = firing.scheduled;
-    const Busy* blocker = nullptr;
-    for (const std::string& z : a.zones) {
+Placement ConflictPlanner::place(const Request& r) {
+    const date::time_zone& zone = *schedule_.timezone;
+    Placement out;
+
+    // The zone that frees last is the one this request waits for.
+    Instant start = r.measured_from;
+    const ZoneBusy* blocker = nullptr;
+    for (const std::string& z : *r.zones) {
         const auto it = busy_.find(z);
         if (it != busy_.end() && it->second.until > start) {
             start = it->second.until;
@@ -40,23 +62,24 @@ PlannedFiring ConflictPlanner::place(const Firing& firing) {
     }
     if (blocker) out.waited_for = blocker->by;
 
-    if (start - firing.scheduled > a.max_delay) {
-        out.status = PlannedFiring::Status::skipped;
+    // Only a blocker can push the start past measured_from.
+    if (blocker && r.max_delay && start - r.measured_from > *r.max_delay) {
+        out.airs = false;
         out.reason.reserve(80 + blocker->by.size());
         out.reason.append("zones busy with ").append(blocker->by).append(" until ");
         out.reason.append(format_local_time(blocker->until, zone));
-        out.reason.append("; waited longer than max_delay ").append(format_duration(a.max_delay));
+        out.reason.append("; waited longer than max_delay ").append(format_duration(*r.max_delay));
         return out;
     }
 
-    // Quiet hours are checked by `validate` for the scheduled times themselves; only a
-    // start pushed back by a conflict can newly fall inside them.
-    if (blocker && a.priority != Priority::emergency) {
+    // Quiet hours are checked by `validate` for the scheduled times themselves; only a start
+    // pushed back (by a conflict, or a catch-up) can newly fall inside them.
+    if (start > r.scheduled && r.quiet_hours && r.priority != Priority::emergency) {
         const date::local_seconds local = zone.to_local(date::floor<std::chrono::seconds>(start));
         const TimeOfDay time_of_day = local - date::floor<date::days>(local);
         for (const QuietHours& q : schedule_.quiet_hours) {
             if (q.contains(time_of_day)) {
-                out.status = PlannedFiring::Status::skipped;
+                out.airs = false;
                 out.reason = "would start at " + format_local_time(start, zone) +
                              ", inside quiet hours " + format_time_of_day(q.from) + "-" +
                              format_time_of_day(q.to);
@@ -66,11 +89,11 @@ PlannedFiring ConflictPlanner::place(const Firing& firing) {
     }
 
     out.start = start;
-    out.end = start + duration_of(a);
-    for (const std::string& z : a.zones) {
-        Busy& busy = busy_[z];  // assigned in place to reuse the string's buffer
-        busy.until = *out.end;
-        busy.by = a.id;
+    out.end = start + r.length;
+    for (const std::string& z : *r.zones) {
+        ZoneBusy& busy = busy_[z];  // assigned in place to reuse the string's buffer
+        busy.until = out.end;
+        busy.by = r.id;
     }
     return out;
 }
@@ -80,9 +103,24 @@ void ConflictPlanner::occupy(const std::vector<std::string>& zones, Instant unti
     for (const std::string& z : zones) {
         const auto it = busy_.find(z);
         if (it == busy_.end()) {
-            busy_.emplace(z, Busy{until, by});
+            busy_.emplace(z, ZoneBusy{until, by});
         } else if (until > it->second.until) {
-            it->second = Busy{until, by};
+            it->second = ZoneBusy{until, by};
+        }
+    }
+}
+
+void ConflictPlanner::take(const std::vector<std::string>& zones, Instant until,
+                           const std::string& by) {
+    for (const std::string& z : zones) busy_[z] = ZoneBusy{until, by};
+}
+
+void ConflictPlanner::release(const std::vector<std::string>& zones, Instant at,
+                              const std::string& by) {
+    for (const std::string& z : zones) {
+        const auto it = busy_.find(z);
+        if (it != busy_.end() && it->second.by == by && it->second.until > at) {
+            it->second.until = at;
         }
     }
 }

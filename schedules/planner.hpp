@@ -1,9 +1,12 @@
 #pragma once
-// Conflict resolution (SPEC §2): one thing at a time per zone, max_delay, quiet hours.
+// Conflict resolution (SPEC §2): one thing at a time per zone, max_delay, quiet hours. The one
+// implementation of these rules: `simulate` and `validate` place a whole span of firings with
+// it, the daemon places what waits to air against what has started (schedules/live.hpp).
 
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "schedules/engine.hpp"
@@ -29,33 +32,75 @@ const char* to_string(PlannedFiring::Status s) noexcept;
 Duration occupancy(const Announcement& a, Duration chime_length,
                    const std::vector<Duration>& item_lengths);
 
-/// Places firings on the zones one after another, in firing_order. Keeps, per zone, the
-/// instant it is free again. The daemon and `simulate` both use it.
-class ConflictPlanner {
-public:
-    /// `durations[a.order]` is how long announcement `a` occupies its zones.
-    ConflictPlanner(const Schedule& schedule, std::vector<Duration> durations);
+/// Something that wants its zones: a firing of the schedule, or an operator's broadcast.
+struct Request {
+    std::string_view id;                         ///< the announcement's id
+    const std::vector<std::string>* zones = nullptr;  ///< not owned
+    Priority priority = Priority::normal;
+    Instant scheduled{};      ///< the firing's instant, or when the operator asked
+    Instant measured_from{};  ///< max_delay counts from here: `scheduled`, or when it was caught up
+    Duration length{0};       ///< how long it occupies its zones
+    std::optional<Duration> max_delay;  ///< none: waits as long as it takes (an operator's)
+    bool quiet_hours = true;  ///< a start later than `scheduled` must not fall in quiet hours
+};
 
-    /// Places the next firing (callers give firings in firing_order): it starts at the later
-    /// of its instant and the moment all its zones are free, or is skipped when that is more
-    /// than its max_delay late, or when a delayed start would fall in quiet hours (except
-    /// emergencies).
+/// Where a request goes: when it starts and ends, or why it does not air.
+struct Placement {
+    bool airs = true;
+    Instant start{};          ///< when it airs
+    Instant end{};            ///< start + length
+    std::string reason;       ///< when it does not air, for an operator to read
+    std::string waited_for;   ///< the id whose zones it waited for (or was skipped for), if any
+};
+
+/// Per zone, until when it is taken and by what.
+struct ZoneBusy {
+    Instant until;
+    std::string by;
+};
+using ZoneBook = std::map<std::string, ZoneBusy>;
+
+/// Places firings on the zones one after another, in firing_order. Keeps, per zone, the
+/// instant it is free again. `simulate`, `validate` and the daemon all use it.
+class ConflictPlanner {
+  public:
+    /// `durations[a.order]` is how long announcement `a` occupies its zones. `book`: what
+    /// already holds zones.
+    ConflictPlanner(const Schedule& schedule, std::vector<Duration> durations, ZoneBook book = {});
+
+    /// Places the next firing (callers give firings in firing_order) as a Request with
+    /// measured_from = scheduled and the announcement's max_delay.
     PlannedFiring place(const Firing& firing);
 
-    /// Marks `zones` busy with `by` until `until` (something aired outside the plan).
+    /// Places `r`: it starts at the later of `measured_from` and the moment all its zones are
+    /// free. It does not air when that is more than its max_delay after `measured_from`, or
+    /// when that start is later than `scheduled` and falls in quiet hours (`quiet_hours`
+    /// requests but emergencies). When it airs, its zones are taken until its end.
+    Placement place(const Request& r);
+
+    /// Marks `zones` busy with `by` until `until`, unless already busy longer.
     void occupy(const std::vector<std::string>& zones, Instant until, const std::string& by);
+
+    /// Marks `zones` busy with `by` until exactly `until` (something started that ends then).
+    void take(const std::vector<std::string>& zones, Instant until, const std::string& by);
+
+    /// `by` left `zones` at `at` (stopped, preempted, failed): those of them it still holds
+    /// are free from then.
+    void release(const std::vector<std::string>& zones, Instant at, const std::string& by);
 
     /// How long announcement `a` occupies its zones.
     Duration duration_of(const Announcement& a) const { return durations_.at(a.order); }
 
-private:
-    struct Busy {
-        Instant until;
-        std::string by;
-    };
-    const Schedule& schedule_;        // not owned; outlives the planner
+    /// The schedule it plans for.
+    const Schedule& schedule() const noexcept { return schedule_; }
+
+    /// Who holds which zone until when.
+    const ZoneBook& book() const noexcept { return busy_; }
+
+  private:
+    const Schedule& schedule_;         // not owned; outlives the planner
     std::vector<Duration> durations_;  // by Announcement::order
-    std::map<std::string, Busy> busy_;  // zone id -> until when, and with what
+    ZoneBook busy_;                    // zone id -> until when, and with what
 };
 
 }  // namespace wardcast::schedules

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "daemon/broadcast_log.hpp"
+#include "tests/skip.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
@@ -429,10 +430,7 @@ TEST_CASE("verify refuses what is not a wardcast log, exit 1", "[e2e][verify]") 
 
 TEST_CASE("an auditor's .backup copy in a folder they cannot write reads and verifies",
           "[e2e][verify]") {
-    if (::geteuid() != 0) {
-        WARN("needs root to act as another user (runuser); skipped");
-        return;
-    }
+    if (::geteuid() != 0) WARDCAST_SKIP("needs root to act as another user (runuser)");
     LogFixture fx;
     TempDir dir;  // root's: 0755, the copy 0644, read by `nobody`
     std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));

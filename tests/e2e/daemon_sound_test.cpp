@@ -2,8 +2,8 @@
 // PULSE_RUNTIME_PATH (issue 10): with the server running, the daemon does not warn "no sound
 // device found" and output `auto` plays to it; with the server killed (its socket file left
 // behind, stale), it warns and `auto` goes to --fallback-output. Needs the `pulseaudio`
-// program (deb-packages.txt); where it is missing or cannot run, the tests say so (WARN) and
-// return without checking anything.
+// program (deb-packages.txt); where it is missing or cannot run, the tests say why and
+// return without checking anything, and CTest reports them skipped (tests/skip.hpp).
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "audio/sound_device.hpp"
+#include "tests/skip.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
@@ -198,14 +199,12 @@ TEST_CASE(
     "a PulseAudio server found by PULSE_RUNTIME_PATH is a sound device: no warning, auto plays",
     "[e2e][daemon][sound-device]") {
     if (const auto why = cannot_run(); !why.empty()) {
-        WARN("skipped: " << why);
-        return;
+        WARDCAST_SKIP(why);
     }
     AutoStation station;
     PulseServer pulse(pulseaudio_program(), station.dir.path());
     if (!pulse.wait_ready(20s)) {
-        WARN("skipped: pulseaudio cannot run here, it exited:\n" << pulse.output());
-        return;
+        WARDCAST_SKIP("pulseaudio cannot run here, it exited:\n" + pulse.output());
     }
     // What wardcastd's check sees: the server, through each way of naming it.
     wardcast::audio::SoundSearch search;
@@ -236,14 +235,12 @@ TEST_CASE(
     "a stale PulseAudio socket is no sound device: wardcastd warns, auto goes to the fallback",
     "[e2e][daemon][sound-device]") {
     if (const auto why = cannot_run(); !why.empty()) {
-        WARN("skipped: " << why);
-        return;
+        WARDCAST_SKIP(why);
     }
     AutoStation station;
     PulseServer pulse(pulseaudio_program(), station.dir.path());
     if (!pulse.wait_ready(20s)) {
-        WARN("skipped: pulseaudio cannot run here, it exited:\n" << pulse.output());
-        return;
+        WARDCAST_SKIP("pulseaudio cannot run here, it exited:\n" + pulse.output());
     }
     pulse.stop(SIGKILL);  // dies without removing its socket
     REQUIRE(fs::exists(pulse.runtime() / "native"));
@@ -253,8 +250,7 @@ TEST_CASE(
     search.env["PULSE_RUNTIME_PATH"] = pulse.runtime().string();
     const auto found = wardcast::audio::find_sound_device(search);
     if (found.present()) {
-        WARN("skipped: this machine has a sound device of its own: " << found.where);
-        return;
+        WARDCAST_SKIP("this machine has a sound device of its own: " + found.where);
     }
     CHECK_THAT(found.tried.front(), Catch::Contains("(a stale socket)"));
 

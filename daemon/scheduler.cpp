@@ -71,8 +71,8 @@ void Scheduler::replace_schedule(const LoadedSchedule& schedule) {
     schedule_ = &schedule;
     // What is on air keeps its zones until its planned end; the new schedule is planned
     // against that.
-    started_ = std::make_unique<sch::ConflictPlanner>(schedule.schedule, schedule.durations,
-                                                      started_ ? started_->book() : sch::ZoneBook{});
+    started_ = std::make_unique<sch::ConflictPlanner>(
+        schedule.schedule, schedule.durations, started_ ? started_->book() : sch::ZoneBook{});
     cursor_ = std::max(cursor_, time_.now());
     plan();
     try_start();
@@ -133,9 +133,10 @@ void Scheduler::plan() {
         if (stopped_) return;
         const auto group = sch::firings_between(schedule_->schedule, at, at + milliseconds(1));
         for (const auto& f : group) {
-            bool known = std::any_of(broadcasts_.begin(), broadcasts_.end(), [&](const Broadcast& b) {
-                return b.claims() && b.id == f.announcement->id && b.scheduled == f.scheduled;
-            });
+            bool known =
+                std::any_of(broadcasts_.begin(), broadcasts_.end(), [&](const Broadcast& b) {
+                    return b.claims() && b.id == f.announcement->id && b.scheduled == f.scheduled;
+                });
             if (!known && !log_.is_claimed(f.announcement->id, f.scheduled))
                 prepare(f, "schedule", f.scheduled);
         }
@@ -226,9 +227,12 @@ void Scheduler::prepare(const sch::Firing& firing, const std::string& trigger,
 void Scheduler::due(Instant scheduled) {
     for (auto it = broadcasts_.begin(); it != broadcasts_.end();) {
         auto current = it++;
-        if (current->state != Broadcast::State::preparing || current->scheduled > scheduled) continue;
+        if (current->state != Broadcast::State::preparing || current->scheduled > scheduled)
+            continue;
         current->state = Broadcast::State::waiting;
-        if (paused_) skip(current, "skipped", "held by the operator (" + paused_by_ + " paused the schedule)");
+        if (paused_)
+            skip(current, "skipped",
+                 "held by the operator (" + paused_by_ + " paused the schedule)");
     }
     cursor_ = std::max(cursor_, scheduled + milliseconds(1));
     try_start();
@@ -242,9 +246,9 @@ void Scheduler::catch_up(Instant since, Instant now, const char* why) {
         if (log_.is_claimed(a.id, f.scheduled)) continue;
         const sch::CatchUp decision = sch::catch_up(a, f.scheduled, now, why, tz);
         if (decision.airs && !paused_) {
-            spdlog::info("catching up {} of {} ({} late)", a.id,
-                         sch::format_local_time(f.scheduled, tz),
-                         sch::format_duration(std::chrono::round<std::chrono::seconds>(now - f.scheduled)));
+            spdlog::info(
+                "catching up {} of {} ({} late)", a.id, sch::format_local_time(f.scheduled, tz),
+                sch::format_duration(std::chrono::round<std::chrono::seconds>(now - f.scheduled)));
             // Its max_delay counts from now, the moment it is caught up.
             prepare(f, "catch-up", now);
             broadcasts_.back().state = Broadcast::State::waiting;

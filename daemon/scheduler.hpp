@@ -112,8 +112,10 @@ class Scheduler {
 
     void plan();
     void drop_prepared();
-    void prepare(const schedules::Firing& firing, const std::string& trigger, Instant measured_from);
-    BroadcastList::iterator prepare(const AdHoc& what, Instant scheduled, const std::string& trigger);
+    void prepare(const schedules::Firing& firing, const std::string& trigger,
+                 Instant measured_from);
+    BroadcastList::iterator prepare(const AdHoc& what, Instant scheduled,
+                                    const std::string& trigger);
     BroadcastList::iterator prepare_request(Broadcast b, audio::BroadcastRequest request);
     void due(Instant scheduled);
     void catch_up(Instant since, Instant now, const char* why);
@@ -141,9 +143,9 @@ class Scheduler {
     std::unique_ptr<Alarm> timer_;     // the next preroll or start
     std::unique_ptr<Alarm> decision_;  // the next time a waiting broadcast is decided again
     std::unique_ptr<Alarm> pause_timer_;
-    Instant cursor_{};                 // firings before this were handled
-    BroadcastList broadcasts_;         // preparing, waiting or on air
-    std::uint64_t queued_ = 0;         // broadcasts queued so far: their order when all else ties
+    Instant cursor_{};          // firings before this were handled
+    BroadcastList broadcasts_;  // preparing, waiting or on air
+    std::uint64_t queued_ = 0;  // broadcasts queued so far: their order when all else ties
     bool stopped_ = false;
     bool paused_ = false;
     std::optional<Instant> paused_until_;

@@ -83,9 +83,9 @@ LogEntry Scheduler::entry_for(const Broadcast& b, const std::string& kind) const
 
 void Scheduler::emit(const char* event, const Broadcast& b, const std::string& status) {
     if (!event_) return;
-    nlohmann::json j = {{"event", event},        {"announcement", b.id}, {"title", b.title},
-                        {"trigger", b.trigger},  {"zones", b.zones},
-                        {"scheduled", format_utc(b.scheduled)}};
+    nlohmann::json j = {{"event", event},   {"announcement", b.id},
+                        {"title", b.title}, {"trigger", b.trigger},
+                        {"zones", b.zones}, {"scheduled", format_utc(b.scheduled)}};
     if (b.started) j["started"] = format_utc(*b.started);
     if (!status.empty()) j["status"] = status;
     event_(j);
@@ -125,8 +125,8 @@ bool Scheduler::begin(BroadcastList::iterator it, const sch::Placement& placemen
     return true;
 }
 
-void Scheduler::finish(BroadcastList::iterator it, const std::string& status, const std::string& error,
-                       std::optional<Instant> ended) {
+void Scheduler::finish(BroadcastList::iterator it, const std::string& status,
+                       const std::string& error, std::optional<Instant> ended) {
     Broadcast& b = *it;
     LogEntry e = entry_for(b, "broadcast");
     e.status = status;
@@ -139,13 +139,15 @@ void Scheduler::finish(BroadcastList::iterator it, const std::string& status, co
     // firing is decided against that, not against milliseconds of playback. Anything else
     // (stopped, preempted, failed) has left them.
     if (status != "played") started_->release(b.zones, *e.ended, b.id);
-    if (status != "failed") spdlog::info("{} {}{}{}", status, b.id, error.empty() ? "" : ": ", error);
+    if (status != "failed")
+        spdlog::info("{} {}{}{}", status, b.id, error.empty() ? "" : ": ", error);
     emit("broadcast-end", b, status);
     player_.stop(b.player_id);
     broadcasts_.erase(it);
 }
 
-void Scheduler::skip(BroadcastList::iterator it, const std::string& status, const std::string& reason) {
+void Scheduler::skip(BroadcastList::iterator it, const std::string& status,
+                     const std::string& reason) {
     Broadcast& b = *it;
     LogEntry e = entry_for(b, "broadcast");
     e.status = status;
@@ -205,9 +207,10 @@ void Scheduler::preempt(const std::vector<std::string>& zones, const std::string
     for (auto it = broadcasts_.begin(); it != broadcasts_.end();) {
         auto current = it++;
         if (current->state != Broadcast::State::on_air) continue;
-        bool shares = std::any_of(current->zones.begin(), current->zones.end(), [&](const std::string& z) {
-            return std::find(zones.begin(), zones.end(), z) != zones.end();
-        });
+        bool shares =
+            std::any_of(current->zones.begin(), current->zones.end(), [&](const std::string& z) {
+                return std::find(zones.begin(), zones.end(), z) != zones.end();
+            });
         if (shares) finish(current, "preempted", reason);
     }
 }

@@ -3,10 +3,9 @@
 // clang-format off
 #include <utility>  // before Asio: asio#944 with GCC 12
 // clang-format on
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <algorithm>
 
 namespace wardcast::daemon {
 

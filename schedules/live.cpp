@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <tuple>
 
 #include "schedules/timefmt.hpp"
 
@@ -55,9 +54,9 @@ std::vector<LiveDecision> decide(const ConflictPlanner& started,
         d.placement.reason = "zones busy with ";
         if (holder != book.end()) {
             d.placement.waited_for = holder->second.by;
-            d.placement.reason += holder->second.by + " past its planned end " +
-                                  format_local_time(holder->second.until,
-                                                    *started.schedule().timezone);
+            d.placement.reason +=
+                holder->second.by + " past its planned end " +
+                format_local_time(holder->second.until, *started.schedule().timezone);
         } else {
             d.placement.reason += "another broadcast";
         }

@@ -48,8 +48,8 @@ struct QueueKey {
     bool operator_emergency = false;  ///< an operator's emergency message: ahead of all
     Instant scheduled{};              ///< the firing's instant, or when the operator asked
     Priority priority = Priority::normal;
-    std::size_t order = 0;   ///< Announcement::order; operators' broadcasts come after all
-    std::uint64_t seq = 0;   ///< when it was queued, for requests equal in all the rest
+    std::size_t order = 0;  ///< Announcement::order; operators' broadcasts come after all
+    std::uint64_t seq = 0;  ///< when it was queued, for requests equal in all the rest
 };
 
 /// The live queue's order: operators' emergency messages first (in the order asked), then

@@ -21,7 +21,7 @@ struct PlannedFiring {
     std::optional<Instant> start;  ///< set when scheduled
     std::optional<Instant> end;    ///< set when scheduled
     std::string reason;            ///< set when skipped, for an operator to read
-    std::string waited_for;        ///< id of the announcement it waited for or was skipped for, if any
+    std::string waited_for;  ///< id of the announcement it waited for or was skipped for, if any
 };
 
 /// "scheduled" or "skipped".
@@ -34,7 +34,7 @@ Duration occupancy(const Announcement& a, Duration chime_length,
 
 /// Something that wants its zones: a firing of the schedule, or an operator's broadcast.
 struct Request {
-    std::string_view id;                         ///< the announcement's id
+    std::string_view id;                              ///< the announcement's id
     const std::vector<std::string>* zones = nullptr;  ///< not owned
     Priority priority = Priority::normal;
     Instant scheduled{};      ///< the firing's instant, or when the operator asked
@@ -47,10 +47,10 @@ struct Request {
 /// Where a request goes: when it starts and ends, or why it does not air.
 struct Placement {
     bool airs = true;
-    Instant start{};          ///< when it airs
-    Instant end{};            ///< start + length
-    std::string reason;       ///< when it does not air, for an operator to read
-    std::string waited_for;   ///< the id whose zones it waited for (or was skipped for), if any
+    Instant start{};         ///< when it airs
+    Instant end{};           ///< start + length
+    std::string reason;      ///< when it does not air, for an operator to read
+    std::string waited_for;  ///< the id whose zones it waited for (or was skipped for), if any
 };
 
 /// Per zone, until when it is taken and by what.

@@ -8,9 +8,9 @@
 #define WARDCAST_SKIP_MARKER "wardcast-test-skipped:"
 
 /// Ends the test here, reported skipped with `why`.
-#define WARDCAST_SKIP(why)                                                  \
-    do {                                                                    \
-        std::cout << WARDCAST_SKIP_MARKER " " << (why) << std::endl;        \
-        WARN("skipped: " << (why));                                         \
-        return;                                                             \
+#define WARDCAST_SKIP(why)                                           \
+    do {                                                             \
+        std::cout << WARDCAST_SKIP_MARKER " " << (why) << std::endl; \
+        WARN("skipped: " << (why));                                  \
+        return;                                                      \
     } while (false)

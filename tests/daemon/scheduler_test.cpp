@@ -355,8 +355,8 @@ TEST_CASE("a reload keeps what is on air and plans the new schedule after it",
     rig.run_until(t0 + 15s);
 
     ScheduleBuilder fresh;
-    fresh.add("new-one", t0 + 25s, 1s).max_delay = 10s;   // waits for on-air until 30 s
-    fresh.add("new-two", t0 + 26s, 1s).max_delay = 2s;    // would wait 5 s: skipped
+    fresh.add("new-one", t0 + 25s, 1s).max_delay = 10s;  // waits for on-air until 30 s
+    fresh.add("new-two", t0 + 26s, 1s).max_delay = 2s;   // would wait 5 s: skipped
     rig.lengths["new-one"] = rig.lengths["new-two"] = 1s;
     rig.scheduler->replace_schedule(fresh.get());
     rig.run_until(t0 + 1min);

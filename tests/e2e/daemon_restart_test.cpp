@@ -101,6 +101,35 @@ TEST_CASE("downtime: late by more than catch_up is missed, within it airs as cat
     CHECK(std::stol(rows["within"]["lateness_ms"]) > 2000);
 }
 
+TEST_CASE("a restart after a firing later than its max_delay but within its catch_up airs it",
+          "[e2e][daemon][crash]") {
+    // Issue 11's start-up crash (SIGSEGV): max_delay 1s, catch_up 10m, the daemon down across
+    // the second time and started again 4 s after it.
+    const auto t0 = whole_second_after(startup_margin + 1s);
+    const auto hms = [](Clock::time_point t) {
+        const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+        return date::format("%T", secs - std::chrono::floor<date::days>(secs));
+    };
+    Station st("  - id: tick\n    zones: [a]\n    audio: one.wav\n    max_delay: 1s\n"
+               "    catch_up: 10m\n    at: [\"" + hms(t0) + "\", \"" + hms(t0 + 15s) + "\"]\n");
+    auto first = st.start("first");
+    REQUIRE(first->wait_for_output("played tick", startup_margin + 15s));
+    CHECK(first->stop() == 0);
+    REQUIRE(Clock::now() < t0 + 15s);  // stopped before the second time
+    std::this_thread::sleep_until(t0 + 19s);
+
+    auto second = st.start("second");
+    REQUIRE(second->wait_for_output("played tick", startup_margin + 15s));
+    CHECK(second->stop() == 0);
+    INFO(second->output());
+    CHECK(second->output().find("catching up tick of") != std::string::npos);
+    const auto rows = st.broadcasts();
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[1].at("status") == "played");
+    CHECK(rows[1].at("trigger") == "catch-up");
+    CHECK(std::stol(rows[1].at("lateness_ms")) >= 4000);
+}
+
 TEST_CASE("SIGTERM on air ends the broadcast and records it cancelled", "[e2e][daemon]") {
     auto t0 = whole_second_after(startup_margin + 0s);
     Station st("  - id: long\n    zones: [a]\n    audio: ten.wav\n" + when(t0));

@@ -10,10 +10,11 @@ namespace wardcast::test {
 
 class TempDir {
 public:
-    TempDir() {
+    TempDir() : TempDir(std::filesystem::temp_directory_path()) {}
+    /// A fresh folder inside `base`.
+    explicit TempDir(const std::filesystem::path& base) {
         std::random_device rd;
-        path_ = std::filesystem::temp_directory_path() /
-                ("wardcast-test-" + std::to_string(rd()) + std::to_string(rd()));
+        path_ = base / ("wardcast-test-" + std::to_string(rd()) + std::to_string(rd()));
         std::filesystem::create_directories(path_);
     }
     ~TempDir() {

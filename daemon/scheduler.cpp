@@ -106,7 +106,7 @@ std::vector<OnAirInfo> Scheduler::on_air() const {
     std::vector<OnAirInfo> out;
     for (const auto& b : broadcasts_)
         if (b.state == Broadcast::State::on_air)
-            out.push_back({b.id, b.title, b.trigger, b.zones, b.scheduled, b.started, b.length});
+            out.push_back({b.id, b.title, *names::parse_trigger(b.trigger), b.zones, b.scheduled, b.started, b.length});
     return out;
 }
 
@@ -250,24 +250,24 @@ void Scheduler::catch_up(Instant since, Instant now, const char* why) {
             continue;
         }
         LogEntry e;
-        e.kind = "broadcast";
+        e.kind = names::EntryKind::broadcast;
         e.station = schedule_->schedule.station_name;
         e.announcement_id = a.id;
         e.title = a.title;
-        e.trigger = "schedule";
+        e.trigger = names::Trigger::schedule;
         e.zones = a.zones;
         e.scheduled = f.scheduled;
         e.schedule_sha256 = schedule_->sha256;
         if (paused_) {
-            e.status = "skipped";
+            e.status = names::Status::skipped;
             e.error = "held by the operator (" + paused_by_ + " paused the schedule)";
         } else {
-            e.status = "missed";
+            e.status = names::Status::missed;
             e.error = std::string(why) + " at " + sch::format_local_time(f.scheduled, tz) + "; " +
                       sch::format_duration(std::chrono::floor<std::chrono::seconds>(late)) +
                       " late, more than catch_up " + sch::format_duration(a.catch_up);
         }
-        if (log_.record_not_aired(e)) spdlog::warn("{} {}: {}", e.status, a.id, e.error);
+        if (log_.record_not_aired(e)) spdlog::warn("{} {}: {}", names::name(*e.status), a.id, e.error);
     }
     cursor_ = std::max(cursor_, now);
     try_start();

@@ -88,11 +88,11 @@ void Scheduler::try_start() {
 
 LogEntry Scheduler::entry_for(const Broadcast& b, const std::string& kind) const {
     LogEntry e;
-    e.kind = kind;
+    e.kind = *names::parse_entry_kind(kind);
     e.station = schedule_->schedule.station_name;
     e.announcement_id = b.id;
     e.title = b.title;
-    e.trigger = b.trigger;
+    e.trigger = names::parse_trigger(b.trigger);
     if (b.who) {
         e.uid = b.who->uid;
         e.user = b.who->user;
@@ -148,7 +148,7 @@ void Scheduler::finish(BroadcastList::iterator it, const std::string& status, co
                        std::optional<Instant> ended) {
     Broadcast& b = *it;
     LogEntry e = entry_for(b, "broadcast");
-    e.status = status;
+    e.status = names::parse_status(status);
     e.error = error;
     e.started = b.started;
     e.ended = ended ? *ended : clock_();
@@ -163,7 +163,7 @@ void Scheduler::finish(BroadcastList::iterator it, const std::string& status, co
 void Scheduler::skip(BroadcastList::iterator it, const std::string& status, const std::string& reason) {
     Broadcast& b = *it;
     LogEntry e = entry_for(b, "broadcast");
-    e.status = status;
+    e.status = names::parse_status(status);
     e.error = reason;
     if (log_.record_not_aired(e)) spdlog::warn("{} {}: {}", status, b.id, reason);
     player_.stop(b.player_id);

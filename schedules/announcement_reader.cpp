@@ -35,11 +35,9 @@ std::optional<AudioRef> audio_ref(YamlReader& r, const YAML::Node& node, const s
 std::optional<Priority> priority_of(YamlReader& r, const YAML::Node& node) {
     auto value = r.text(node, "priority");
     if (!value) return std::nullopt;
-    static const std::vector<std::string> names = {"low", "normal", "high", "emergency"};
-    for (std::size_t i = 0; i < names.size(); ++i)
-        if (*value == names[i]) return static_cast<Priority>(i);
-    std::string hint = closest_match(*value, names);
-    r.error(node, "priority '" + *value + "' is not one of low, normal, high, emergency" +
+    if (auto p = names::parse_priority(*value)) return p;
+    std::string hint = closest_match(*value, names::all_names(names::priorities));
+    r.error(node, "priority '" + *value + "' is not one of " + names::listed(names::priorities) +
                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     return std::nullopt;
 }

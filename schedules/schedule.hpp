@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/names.hpp"
 #include "schedules/diagnostic.hpp"
 #include "schedules/duration.hpp"
 
@@ -24,11 +25,9 @@ using LocalDate = date::local_days;
 /// Wall-clock time of day, seconds since local midnight (0 .. 86399).
 using TimeOfDay = std::chrono::seconds;
 
-/// Priorities, lowest first; the numeric order is the order of precedence.
-enum class Priority { low = 0, normal = 1, high = 2, emergency = 3 };
-
-/// "low", "normal", "high", "emergency".
-const char* to_string(Priority p) noexcept;
+/// Priorities, lowest first; the numeric order is the order of precedence. Their names
+/// ("low" … "emergency") are names::priorities.
+using Priority = names::Priority;
 
 /// An audio file named by a schedule: as written, resolved, and where it was written.
 struct AudioRef {

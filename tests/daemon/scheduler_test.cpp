@@ -112,7 +112,7 @@ struct Rig {
     std::map<std::string, std::string> statuses() {
         std::map<std::string, std::string> out;
         for (const auto& e : log->entries())
-            if (e.kind == "broadcast") out[e.announcement_id] = e.status + (e.trigger == "catch-up" ? " (catch-up)" : "");
+            if (e.kind == names::EntryKind::broadcast) out[e.announcement_id] = std::string(names::name_or_empty(e.status)) + (e.trigger == names::Trigger::catch_up ? " (catch-up)" : "");
         return out;
     }
 };
@@ -151,7 +151,7 @@ TEST_CASE("the clock jumping past firings: catch-up within catch_up, else missed
     CHECK(st["soon"] == "missed");
     CHECK(st["later"] == "played (catch-up)");
     auto entries = rig.log->entries();
-    auto missed = std::find_if(entries.begin(), entries.end(), [](auto& e) { return e.status == "missed"; });
+    auto missed = std::find_if(entries.begin(), entries.end(), [](auto& e) { return e.status == names::Status::missed; });
     REQUIRE(missed != entries.end());
     CHECK(missed->error.find("the clock jumped past it") != std::string::npos);
     CHECK(missed->error.find("more than catch_up 5m") != std::string::npos);

@@ -46,8 +46,8 @@ class FixedClockWriter {
             opt(e.on_air_seq, number) + "," + text(e.command) + "," + text(e.result) + "," +
             text(e.prev_hash) + "," + text(e.hash) + ")";
         exec(sql);
-        const bool claims = e.trigger == "schedule" || e.trigger == "catch-up";
-        if (claims && e.scheduled && (e.kind == "on_air" || !e.on_air_seq))
+        const bool claims = e.trigger == Trigger::schedule || e.trigger == Trigger::catch_up;
+        if (claims && e.scheduled && (e.kind == EntryKind::on_air || !e.on_air_seq))
             exec("INSERT INTO claims VALUES (" + text(e.announcement_id) + "," +
                  instant(*e.scheduled) + "," + number(e.seq) + ")");
         entries.push_back(e);

@@ -78,12 +78,12 @@ class Station {
                std::chrono::milliseconds length, const std::string& status = "played",
                const std::string& trigger = "schedule", const std::string& title = "") {
         daemon::LogEntry e = entry(id, at(scheduled), trigger, title);
-        e.kind = "on_air";
+        e.kind = EntryKind::on_air;
         e.started = *e.scheduled + late;
         e.lateness_ms = late.count();
         e.recorded_at = *e.started;
         const auto on_air = writer_->append(e);
-        e.kind = "broadcast";
+        e.kind = EntryKind::broadcast;
         e.on_air_seq = on_air.seq;
         e.ended = *e.started + length;
         e.recorded_at = *e.ended;
@@ -94,7 +94,7 @@ class Station {
     /// A scheduled firing that never aired: skipped or missed, recorded a second after it.
     void not_aired(const std::string& id, const std::string& scheduled, const std::string& status) {
         daemon::LogEntry e = entry(id, at(scheduled), "schedule", "");
-        e.kind = "broadcast";
+        e.kind = EntryKind::broadcast;
         e.status = status;
         e.recorded_at = *e.scheduled + std::chrono::seconds(1);
         writer_->append(e);
@@ -117,9 +117,9 @@ class Station {
     }
     static daemon::LogEntry operator_entry(const std::string& command, const std::string& when) {
         daemon::LogEntry e;
-        e.kind = "operator";
+        e.kind = EntryKind::operator_command;
         e.station = "Phường Bồ Đề";
-        e.trigger = "operator";
+        e.trigger = Trigger::operator_request;
         e.command = command;
         e.result = "ok";
         e.recorded_at = at(when);

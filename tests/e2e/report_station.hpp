@@ -61,7 +61,9 @@ class Station {
         const std::string sha = audio::sha256_hex(bundle);
         daemon::BroadcastLog(db()).remember_schedule(sha, bundle, "/etc/wardcast/schedule.yaml");
         daemon::LogEntry e =
-            operator_entry("load-schedule /etc/wardcast/schedule.yaml (start)", when);
+            operator_entry(names::load_schedule_entry("/etc/wardcast/schedule.yaml",
+                                                      names::LoadReason::start),
+                           when);
         e.schedule_sha256 = sha;
         writer_->append(e);
         return sha;
@@ -87,7 +89,8 @@ class Station {
         e.on_air_seq = on_air.seq;
         e.ended = *e.started + length;
         e.recorded_at = *e.ended;
-        e.status = status;
+        e.status = names::parse_status(status);
+        REQUIRE(e.status);
         writer_->append(e);
     }
 
@@ -95,7 +98,8 @@ class Station {
     void not_aired(const std::string& id, const std::string& scheduled, const std::string& status) {
         daemon::LogEntry e = entry(id, at(scheduled), "schedule", "");
         e.kind = EntryKind::broadcast;
-        e.status = status;
+        e.status = names::parse_status(status);
+        REQUIRE(e.status);
         e.recorded_at = *e.scheduled + std::chrono::seconds(1);
         writer_->append(e);
     }
@@ -110,7 +114,8 @@ class Station {
         e.station = "Phường Bồ Đề";
         e.announcement_id = id;
         e.title = title.empty() ? id : title;
-        e.trigger = trigger;
+        e.trigger = names::parse_trigger(trigger);
+        REQUIRE(e.trigger);
         e.zones = {"all"};
         e.scheduled = scheduled;
         return e;

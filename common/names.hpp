@@ -112,9 +112,7 @@ constexpr std::string_view name(Status v) noexcept { return detail::name_in(stat
 constexpr std::string_view name(EntryKind v) noexcept { return detail::name_in(entry_kinds, v); }
 constexpr std::string_view name(Trigger v) noexcept { return detail::name_in(triggers, v); }
 constexpr std::string_view name(Priority v) noexcept { return detail::name_in(priorities, v); }
-constexpr std::string_view name(LoadReason v) noexcept {
-    return detail::name_in(load_reasons, v);
-}
+constexpr std::string_view name(LoadReason v) noexcept { return detail::name_in(load_reasons, v); }
 
 /// The value named exactly `name` (case matters), or nullopt.
 constexpr std::optional<Status> parse_status(std::string_view name) noexcept {

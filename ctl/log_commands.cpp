@@ -70,8 +70,9 @@ class EntryPrinter {
 
     void print(const LogEntry& e) {
         ++count_;
-        ++by_status_[std::string(e.kind == names::EntryKind::broadcast ? names::name_or_empty(e.status)
-                                                                        : names::name(e.kind))];
+        ++by_status_[std::string(e.kind == names::EntryKind::broadcast
+                                     ? names::name_or_empty(e.status)
+                                     : names::name(e.kind))];
         if (options_.json) {
             print_json(e);
         } else if (options_.csv) {
@@ -161,27 +162,28 @@ class EntryPrinter {
         auto opt = [](const std::optional<std::int64_t>& v) {
             return v ? std::to_string(*v) : std::string();
         };
-        const std::array<std::string, kFields.size()> cells = {std::to_string(e.seq),
-                                                               std::string(names::name(e.kind)),
-                                                               instant(e.recorded_at),
-                                                               e.station,
-                                                               e.announcement_id,
-                                                               e.title,
-                                                               std::string(names::name_or_empty(e.trigger)),
-                                                               opt(e.uid),
-                                                               e.user,
-                                                               joined(e.zones, ";"),
-                                                               instant(e.scheduled),
-                                                               instant(e.started),
-                                                               instant(e.ended),
-                                                               opt(e.lateness_ms),
-                                                               std::string(names::name_or_empty(e.status)),
-                                                               e.error,
-                                                               e.command,
-                                                               e.result,
-                                                               e.schedule_sha256,
-                                                               joined(e.audio_sha256, ";"),
-                                                               e.hash};
+        const std::array<std::string, kFields.size()> cells = {
+            std::to_string(e.seq),
+            std::string(names::name(e.kind)),
+            instant(e.recorded_at),
+            e.station,
+            e.announcement_id,
+            e.title,
+            std::string(names::name_or_empty(e.trigger)),
+            opt(e.uid),
+            e.user,
+            joined(e.zones, ";"),
+            instant(e.scheduled),
+            instant(e.started),
+            instant(e.ended),
+            opt(e.lateness_ms),
+            std::string(names::name_or_empty(e.status)),
+            e.error,
+            e.command,
+            e.result,
+            e.schedule_sha256,
+            joined(e.audio_sha256, ";"),
+            e.hash};
         line_.clear();
         for (const auto& cell : cells) {
             if (&cell != &cells.front()) line_ += ',';

@@ -218,9 +218,9 @@ void print_report_table(const Report& r, std::ostream& out) {
         out << "Operator and emergency broadcasts (not planned, not in compliance):\n";
         Table asked({"TRIGGER", "ANNOUNCEMENT", "TITLE", "BROADCASTS", "AIRED", "AIRTIME"});
         for (const auto& o : r.on_request)
-            asked.add_row({std::string(names::name(o.trigger)), o.id.empty() ? "(ad hoc)" : o.id, truncate(o.title, 36),
-                           std::to_string(o.tally.outcomes()), std::to_string(o.tally.aired),
-                           hh_mm_ss(o.tally.airtime)});
+            asked.add_row({std::string(names::name(o.trigger)), o.id.empty() ? "(ad hoc)" : o.id,
+                           truncate(o.title, 36), std::to_string(o.tally.outcomes()),
+                           std::to_string(o.tally.aired), hh_mm_ss(o.tally.airtime)});
         asked.print(out);
     }
 

@@ -52,7 +52,7 @@ struct ReportRow {
 /// Operator or emergency broadcasts of one announcement (or one ad-hoc message): not planned.
 struct OnRequestRow {
     names::Trigger trigger = names::Trigger::operator_request;  ///< or emergency
-    std::string id;  ///< "" for an ad-hoc message
+    std::string id;                                             ///< "" for an ad-hoc message
     std::string title;
     ReportTally tally;
 };

@@ -433,7 +433,8 @@ std::vector<LogEntry> BroadcastLog::select_entries(const std::string& where_orde
 }
 
 std::vector<LogEntry> BroadcastLog::open_broadcasts() {
-    return select_entries("AS e WHERE kind = '" + std::string(names::name(names::EntryKind::on_air)) +
+    return select_entries("AS e WHERE kind = '" +
+                          std::string(names::name(names::EntryKind::on_air)) +
                           "' AND NOT EXISTS (SELECT 1 FROM entries AS b WHERE b.on_air_seq = "
                           "e.seq) ORDER BY seq");
 }

@@ -30,9 +30,9 @@ using Instant = std::chrono::time_point<std::chrono::system_clock, std::chrono::
 /// The names of kinds, triggers and statuses are common/names.hpp's; they are stored and hashed
 /// as those names, an absent trigger or status as "".
 struct LogEntry {
-    std::int64_t seq = 0;                          ///< set by the log: append order, from 1
+    std::int64_t seq = 0;                              ///< set by the log: append order, from 1
     names::EntryKind kind = names::EntryKind::on_air;  ///< set by the log's append functions
-    Instant recorded_at{};                         ///< set by the log when appended
+    Instant recorded_at{};                             ///< set by the log when appended
     std::string station;
     std::string announcement_id;
     std::string title;
@@ -45,8 +45,8 @@ struct LogEntry {
     std::optional<Instant> started;
     std::optional<Instant> ended;
     std::optional<std::int64_t> lateness_ms;
-    std::optional<names::Status> status;  ///< broadcast entries' outcome; none for the others
-    std::string error;   ///< error text or reason ("zones busy with …")
+    std::optional<names::Status> status;    ///< broadcast entries' outcome; none for the others
+    std::string error;                      ///< error text or reason ("zones busy with …")
     std::vector<std::string> audio_sha256;  ///< of each audio file, in playing order (chime first)
     std::string schedule_sha256;
     std::optional<std::int64_t> on_air_seq;  ///< broadcast entries: the on_air entry they close
@@ -179,8 +179,8 @@ class BroadcastLog {
     ///      scheduled, started, ended, lateness_ms, status, error, audio_sha256,
     ///      schedule_sha256, on_air_seq, command, result, prev_hash] )
     /// kind, trigger and status as their names (common/names.hpp; "" for an absent trigger or
-    /// status), instants as format_utc text, other absent optionals as null, zones and audio_sha256 as arrays
-    /// of strings; dumped as nlohmann::json::dump() does (no spaces, non-ASCII unescaped,
+    /// status), instants as format_utc text, other absent optionals as null, zones and audio_sha256
+    /// as arrays of strings; dumped as nlohmann::json::dump() does (no spaces, non-ASCII unescaped,
     /// invalid UTF-8 replaced by U+FFFD). `entry.prev_hash` and `entry.hash` are not read.
     /// docs/log-format.md gives the recipe for other tools.
     static std::string entry_hash(const LogEntry& entry, const std::string& prev_hash);

@@ -80,7 +80,7 @@ struct AnnounceRequest {
     std::optional<std::string> tts;   ///< text to speak (voice `vi` unless `voice`)
     std::string voice = "vi";
     names::Priority priority = names::Priority::normal;  ///< emergency interrupts
-    std::vector<std::string> zones;   ///< empty: every zone
+    std::vector<std::string> zones;                      ///< empty: every zone
 };
 
 /// `reload`.

@@ -258,10 +258,9 @@ void Instance::update_status() {
 }
 
 void Instance::on_log_fault(const std::optional<LogFault>& fault) {
-    nlohmann::json event = {
-        {"event", protocol::event::fault},
-        {"what", protocol::fault::log},
-        {"at", format_utc(wall_now())}};
+    nlohmann::json event = {{"event", protocol::event::fault},
+                            {"what", protocol::fault::log},
+                            {"at", format_utc(wall_now())}};
     if (fault) {
         spdlog::error(
             "broadcast log {} cannot be written ({}): broadcasts go on, their entries are held "

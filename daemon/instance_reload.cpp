@@ -20,8 +20,9 @@ namespace {
 /// Everything about an announcement that changes what or when it airs, as one text.
 std::string fingerprint(const sch::Announcement& a, const AnnouncementAudio& audio) {
     std::string f = a.title + '\n' + std::to_string(a.volume) + '\n' + std::to_string(a.repeat) +
-                    '\n' + std::to_string(a.gap.count()) + '\n' + std::string(names::name(a.priority)) +
-                    '\n' + std::to_string(a.max_delay.count()) + '\n' +
+                    '\n' + std::to_string(a.gap.count()) + '\n' +
+                    std::string(names::name(a.priority)) + '\n' +
+                    std::to_string(a.max_delay.count()) + '\n' +
                     std::to_string(a.catch_up.count()) + '\n' + (a.normalize ? "n" : "-") +
                     std::to_string(a.days) + ',' + std::to_string(a.monthdays) + '\n';
     for (const auto& z : a.zones) f += z + ',';

@@ -32,7 +32,8 @@ struct OptionalNameString {
 
 namespace Catch {
 template <>
-struct StringMaker<wardcast::names::Status> : wardcast::test::NameString<wardcast::names::Status> {};
+struct StringMaker<wardcast::names::Status> : wardcast::test::NameString<wardcast::names::Status> {
+};
 template <>
 struct StringMaker<wardcast::names::EntryKind>
     : wardcast::test::NameString<wardcast::names::EntryKind> {};

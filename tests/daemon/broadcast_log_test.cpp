@@ -145,12 +145,12 @@ TEST_CASE("the schema's CHECK constraints allow exactly the names of common/name
         const bool space = c == ' ' || c == '\n';
         if (!space || (!schema.empty() && schema.back() != ' ')) schema += space ? ' ' : c;
     }
-    CHECK_THAT(schema, Catch::Contains("CHECK (kind IN (" +
-                                       wardcast::names::sql_listed(wardcast::names::entry_kinds) +
-                                       "))"));
-    CHECK_THAT(schema, Catch::Contains("CHECK (kind <> 'broadcast' OR status IN (" +
-                                       wardcast::names::sql_listed(wardcast::names::statuses) +
-                                       "))"));
+    CHECK_THAT(schema,
+               Catch::Contains("CHECK (kind IN (" +
+                               wardcast::names::sql_listed(wardcast::names::entry_kinds) + "))"));
+    CHECK_THAT(schema,
+               Catch::Contains("CHECK (kind <> 'broadcast' OR status IN (" +
+                               wardcast::names::sql_listed(wardcast::names::statuses) + "))"));
     // A writer other than wardcast cannot add a name the tables do not have.
     const std::string insert =
         "INSERT INTO entries (seq, kind, recorded_at, station, announcement_id, title, trigger,"

@@ -105,7 +105,8 @@ fs::path make_log(const TempDir& dir) {
     log.record_not_aired(skipped);
     const LogEntry news2 = firing("news", "2031-03-02T00:00:00.000Z");
     log.begin_broadcast(news2, true);
-    log.finish_broadcast(5, outcome(news2, Status::failed, "alsa: device \"hw:1\" busy, retry later"));
+    log.finish_broadcast(5,
+                         outcome(news2, Status::failed, "alsa: device \"hw:1\" busy, retry later"));
     log.record_operator(command("resume"));
     LogEntry missed = firing("weather", "2031-03-03T01:00:00.000Z");
     missed.status = Status::missed;
@@ -218,7 +219,9 @@ TEST_CASE("each refuses an entry whose trigger or status is none of the names", 
     const fs::path path = make_log(dir);
     {
         RawDb raw(path);
-        raw.exec("DROP TRIGGER entries_no_update; UPDATE entries SET trigger = 'bằng tay' WHERE seq = 4");
+        raw.exec(
+            "DROP TRIGGER entries_no_update; UPDATE entries SET trigger = 'bằng tay' WHERE seq = "
+            "4");
     }
     LogReader reader(path);
     LogFilter news;

@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "daemon/broadcast_log.hpp"
-#include "tests/names_strings.hpp"
 #include "tests/e2e/ctl.hpp"
+#include "tests/names_strings.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
 using namespace wardcast::test;
@@ -53,10 +53,11 @@ class FixedClockWriter {
         const std::string sql =
             "INSERT INTO entries VALUES (" + number(e.seq) + "," + text(names::name(e.kind)) + "," +
             instant(e.recorded_at) + "," + text(e.station) + "," + text(e.announcement_id) + "," +
-            text(e.title) + "," + text(names::name_or_empty(e.trigger)) + "," + opt(e.uid, number) + "," + text(e.user) +
-            "," + text(json(e.zones).dump()) + "," + opt(e.scheduled, instant) + "," +
-            opt(e.started, instant) + "," + opt(e.ended, instant) + "," +
-            opt(e.lateness_ms, number) + "," + text(names::name_or_empty(e.status)) + "," + text(e.error) + "," +
+            text(e.title) + "," + text(names::name_or_empty(e.trigger)) + "," + opt(e.uid, number) +
+            "," + text(e.user) + "," + text(json(e.zones).dump()) + "," +
+            opt(e.scheduled, instant) + "," + opt(e.started, instant) + "," +
+            opt(e.ended, instant) + "," + opt(e.lateness_ms, number) + "," +
+            text(names::name_or_empty(e.status)) + "," + text(e.error) + "," +
             text(json(e.audio_sha256).dump()) + "," + text(e.schedule_sha256) + "," +
             opt(e.on_air_seq, number) + "," + text(e.command) + "," + text(e.result) + "," +
             text(e.prev_hash) + "," + text(e.hash) + ")";
@@ -110,7 +111,8 @@ class LogFixture {
         }
         FixedClockWriter w(db);
         LogEntry op;
-        op.kind = EntryKind::operator_command, op.station = "Phường Bồ Đề", op.trigger = Trigger::operator_request;
+        op.kind = EntryKind::operator_command, op.station = "Phường Bồ Đề",
+        op.trigger = Trigger::operator_request;
         op.uid = 1000, op.user = "tuan", op.command = "volume all 0.8", op.result = "ok";
         op.schedule_sha256 = sha, op.recorded_at = local("2031-03-01T05:50:00.250");
         w.append(op);
@@ -150,7 +152,8 @@ class LogFixture {
         op.command = "announce --tts \"Kính thưa bà con, mất điện\" --priority emergency";
         w.append(op);
         LogEntry em;
-        em.kind = EntryKind::on_air, em.station = "Phường Bồ Đề", em.title = "Kính thưa bà con, mất điện";
+        em.kind = EntryKind::on_air, em.station = "Phường Bồ Đề",
+        em.title = "Kính thưa bà con, mất điện";
         em.trigger = Trigger::emergency, em.uid = 1001, em.user = "lan";
         em.zones = {"to-dan-pho-1", "cho-phuong"}, em.schedule_sha256 = sha;
         em.audio_sha256 = {std::string(64, 'd')};
@@ -444,11 +447,13 @@ TEST_CASE("an auditor's .backup copy in a folder they cannot write reads and ver
     const auto tool = dir.path() / "wardcastctl";
     std::filesystem::copy_file(WARDCASTCTL, tool);
     std::filesystem::permissions(tool, std::filesystem::perms(0755));
-    auto r = run_process({"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "verify", "--db", copy});
+    auto r = run_process(
+        {"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "verify", "--db", copy});
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.out.find(": intact: 10 entries") != std::string::npos);
-    r = run_process({"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "log", "--db", copy, "--json"});
+    r = run_process(
+        {"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "log", "--db", copy, "--json"});
     CHECK(r.exit_code == 0);
     CHECK_FALSE(r.out.empty());
     CHECK_FALSE(std::filesystem::exists(copy + "-shm"));  // read as it is, nothing written

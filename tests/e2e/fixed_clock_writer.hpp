@@ -39,10 +39,11 @@ class FixedClockWriter {
         const std::string sql =
             "INSERT INTO entries VALUES (" + number(e.seq) + "," + text(names::name(e.kind)) + "," +
             instant(e.recorded_at) + "," + text(e.station) + "," + text(e.announcement_id) + "," +
-            text(e.title) + "," + text(names::name_or_empty(e.trigger)) + "," + opt(e.uid, number) + "," + text(e.user) +
-            "," + text(json(e.zones).dump()) + "," + opt(e.scheduled, instant) + "," +
-            opt(e.started, instant) + "," + opt(e.ended, instant) + "," +
-            opt(e.lateness_ms, number) + "," + text(names::name_or_empty(e.status)) + "," + text(e.error) + "," +
+            text(e.title) + "," + text(names::name_or_empty(e.trigger)) + "," + opt(e.uid, number) +
+            "," + text(e.user) + "," + text(json(e.zones).dump()) + "," +
+            opt(e.scheduled, instant) + "," + opt(e.started, instant) + "," +
+            opt(e.ended, instant) + "," + opt(e.lateness_ms, number) + "," +
+            text(names::name_or_empty(e.status)) + "," + text(e.error) + "," +
             text(json(e.audio_sha256).dump()) + "," + text(e.schedule_sha256) + "," +
             opt(e.on_air_seq, number) + "," + text(e.command) + "," + text(e.result) + "," +
             text(e.prev_hash) + "," + text(e.hash) + ")";

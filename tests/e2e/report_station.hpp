@@ -60,10 +60,9 @@ class Station {
     std::string load(const std::string& bundle, const std::string& when) {
         const std::string sha = audio::sha256_hex(bundle);
         daemon::BroadcastLog(db()).remember_schedule(sha, bundle, "/etc/wardcast/schedule.yaml");
-        daemon::LogEntry e =
-            operator_entry(names::load_schedule_entry("/etc/wardcast/schedule.yaml",
-                                                      names::LoadReason::start),
-                           when);
+        daemon::LogEntry e = operator_entry(
+            names::load_schedule_entry("/etc/wardcast/schedule.yaml", names::LoadReason::start),
+            when);
         e.schedule_sha256 = sha;
         writer_->append(e);
         return sha;

@@ -141,10 +141,15 @@ json next_json(const NextInfo& n, const date::time_zone& zone) {
 json on_air_json(const OnAirInfo& a, Instant now, const date::time_zone& zone) {
     json elapsed = nullptr;
     if (a.started) elapsed = std::max<std::int64_t>(0, (now - *a.started).count());
-    return {{"announcement", a.announcement},          {"title", a.title},
-            {"trigger", names::name(a.trigger)},       {"zones", a.zones},
-            {"scheduled", instant(a.scheduled, zone)}, {"started", instant(a.started, zone)},
-            {"length_ms", a.length.count()},           {"elapsed_ms", elapsed}};
+    const std::string trigger(names::name(a.trigger));
+    return {{"announcement", a.announcement},
+            {"title", a.title},
+            {"trigger", trigger},
+            {"zones", a.zones},
+            {"scheduled", instant(a.scheduled, zone)},
+            {"started", instant(a.started, zone)},
+            {"length_ms", a.length.count()},
+            {"elapsed_ms", elapsed}};
 }
 
 json faults_json(const std::vector<FaultInfo>& faults, const date::time_zone& zone) {

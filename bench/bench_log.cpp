@@ -28,6 +28,10 @@ namespace {
 using wardcast::daemon::BroadcastLog;
 using wardcast::daemon::Instant;
 using wardcast::daemon::LogEntry;
+using wardcast::names::EntryKind;
+using wardcast::names::Status;
+using wardcast::names::Trigger;
+namespace names = wardcast::names;
 using namespace std::chrono_literals;
 
 using wardcast::bench::Measure;
@@ -79,8 +83,9 @@ class BulkWriter {
         e.seq = ++seq_;
         e.hash = BroadcastLog::entry_hash(e, prev_);
         int i = 0;
-        auto text = [&](const std::string& s) {
-            sqlite3_bind_text(insert_, ++i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        auto text = [&](std::string_view s) {
+            sqlite3_bind_text(insert_, ++i, s.empty() ? "" : s.data(), static_cast<int>(s.size()),
+                              SQLITE_TRANSIENT);
         };
         auto integer = [&](const std::optional<std::int64_t>& v) {
             v ? sqlite3_bind_int64(insert_, ++i, *v) : sqlite3_bind_null(insert_, ++i);
@@ -88,10 +93,12 @@ class BulkWriter {
         auto instant = [&](const std::optional<Instant>& v) {
             v ? text(wardcast::daemon::format_utc(*v)) : (void)sqlite3_bind_null(insert_, ++i);
         };
-        integer(e.seq), text(e.kind), instant(e.recorded_at), text(e.station);
-        text(e.announcement_id), text(e.title), text(e.trigger), integer(e.uid), text(e.user);
+        integer(e.seq), text(names::name(e.kind)), instant(e.recorded_at), text(e.station);
+        text(e.announcement_id), text(e.title), text(names::name_or_empty(e.trigger));
+        integer(e.uid), text(e.user);
         text(dump(e.zones)), instant(e.scheduled), instant(e.started), instant(e.ended);
-        integer(e.lateness_ms), text(e.status), text(e.error), text(dump(e.audio_sha256));
+        integer(e.lateness_ms), text(names::name_or_empty(e.status)), text(e.error);
+        text(dump(e.audio_sha256));
         text(e.schedule_sha256), integer(e.on_air_seq), text(e.command), text(e.result);
         text(prev_), text(e.hash);
         check(sqlite3_step(insert_), db_, "insert");
@@ -154,7 +161,7 @@ void make_log(const std::filesystem::path& path, std::int64_t target) {
             e.station = "Quận Long Biên";
             e.announcement_id = "a" + std::to_string(a);
             e.title = titles[a];
-            e.trigger = k % 100 == 0 ? "catch-up" : "schedule";
+            e.trigger = k % 100 == 0 ? Trigger::catch_up : Trigger::schedule;
             for (int z = 0, n = 1 + static_cast<int>(rng() % 3); z < n; ++z) {
                 e.zones.push_back("to-dan-pho-" + std::to_string(rng() % 40));
             }
@@ -163,8 +170,8 @@ void make_log(const std::filesystem::path& path, std::int64_t target) {
             e.audio_sha256 = {chime, audio[a]};
             const int roll = static_cast<int>(rng() % 100);
             if (roll < 4) {  // never aired
-                e.kind = "broadcast";
-                e.status = roll < 3 ? "skipped" : "missed";
+                e.kind = EntryKind::broadcast;
+                e.status = roll < 3 ? Status::skipped : Status::missed;
                 e.error = roll < 3 ? "zones busy with a" + std::to_string(rng() % 200) +
                                          " until 06:31; waited longer than max_delay 10m"
                                    : "the daemon was down; later than catch_up 5m";
@@ -174,27 +181,27 @@ void make_log(const std::filesystem::path& path, std::int64_t target) {
             }
             const auto late =
                 std::chrono::milliseconds(rng() % 20 == 0 ? rng() % 300000 : rng() % 900);
-            e.kind = "on_air";
+            e.kind = EntryKind::on_air;
             e.started = *e.scheduled + late;
             e.lateness_ms = late.count();
             e.recorded_at = *e.started;
             const std::int64_t on_air = w.append(e, true);
-            e.kind = "broadcast";
+            e.kind = EntryKind::broadcast;
             e.on_air_seq = on_air;
             e.ended = *e.started + std::chrono::seconds(40 + rng() % 120);
             e.recorded_at = *e.ended;
-            e.status = roll < 94   ? "played"
-                       : roll < 97 ? "failed"
-                       : roll < 98 ? "preempted"
-                                   : "cancelled";
-            if (e.status == "failed") e.error = "alsa:hw:1: device busy";
+            e.status = roll < 94   ? Status::played
+                       : roll < 97 ? Status::failed
+                       : roll < 98 ? Status::preempted
+                                   : Status::cancelled;
+            if (e.status == Status::failed) e.error = "alsa:hw:1: device busy";
             w.append(e, false);
         }
         for (int k = 0; k < 5 && w.count() < target; ++k) {
             LogEntry op;
-            op.kind = "operator";
+            op.kind = EntryKind::operator_command;
             op.station = "Quận Long Biên";
-            op.trigger = "operator";
+            op.trigger = Trigger::operator_request;
             op.uid = 1000 + k % 3;
             op.user = users[k % 3];
             op.command = commands[rng() % 5];

@@ -76,6 +76,14 @@ inline constexpr const char* operator_command = "operator";
 inline constexpr const char* fault = "fault";  ///< a fault begun or cleared (state)
 }  // namespace event
 
+/// What a fault is about (`what` in a `fault` event and in `status`'s `faults`), and the
+/// `state` of a `fault` event.
+namespace fault {
+inline constexpr const char* log = "log";  ///< the broadcast log cannot be written (SPEC §6)
+inline constexpr const char* begun = "begun";
+inline constexpr const char* cleared = "cleared";
+}  // namespace fault
+
 /// A well-formed request.
 struct Request {
     json id;  ///< an integer, or null when the client sent none; echoed in the reply

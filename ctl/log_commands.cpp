@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/names.hpp"
 #include "ctl/offline_commands.hpp"
 #include "ctl/table.hpp"
 #include "daemon/log_reader.hpp"
@@ -24,9 +25,6 @@ namespace {
 using daemon::Instant;
 using daemon::LogEntry;
 using nlohmann::ordered_json;
-
-constexpr std::array<const char*, 7> kStatuses = {"played",    "failed",    "skipped",    "missed",
-                                                  "preempted", "cancelled", "interrupted"};
 
 // Widths come from the first rows, so that a year of entries streams without being held.
 constexpr std::size_t kWidthSample = 1000;
@@ -72,7 +70,9 @@ class EntryPrinter {
 
     void print(const LogEntry& e) {
         ++count_;
-        ++by_status_[e.kind == "broadcast" ? e.status : e.kind];
+        ++by_status_[std::string(e.kind == names::EntryKind::broadcast
+                                     ? names::name_or_empty(e.status)
+                                     : names::name(e.kind))];
         if (options_.json) {
             print_json(e);
         } else if (options_.csv) {
@@ -91,12 +91,15 @@ class EntryPrinter {
             return;
         }
         std::string summary;
-        for (const char* status : kStatuses) {
-            if (by_status_.count(status)) summary += ", " + count(by_status_[status], status);
+        for (const auto& status : names::statuses) {
+            const std::string name(status.name);
+            if (by_status_.count(name)) summary += ", " + count(by_status_[name], name.c_str());
         }
-        for (auto [kind, one, many] : {std::tuple("on_air", "start", "starts"),
-                                       std::tuple("operator", "command", "commands")}) {
-            if (by_status_.count(kind)) summary += ", " + count(by_status_[kind], one, many);
+        for (auto [kind, one, many] :
+             {std::tuple(names::EntryKind::on_air, "start", "starts"),
+              std::tuple(names::EntryKind::operator_command, "command", "commands")}) {
+            const std::string name(names::name(kind));
+            if (by_status_.count(name)) summary += ", " + count(by_status_[name], one, many);
         }
         out_ << count(count_, "entry", "entries") << ":" << summary.substr(1) << '\n';
     }
@@ -118,7 +121,7 @@ class EntryPrinter {
             line_ += name;
             line_ += "\":";
         };
-        auto text = [&](const char* name, const std::string& value) {
+        auto text = [&](const char* name, std::string_view value) {
             key(name);
             daemon::append_json_string(line_, value);
         };
@@ -139,12 +142,15 @@ class EntryPrinter {
             }
             line_ += ']';
         };
-        number("seq", e.seq), text("kind", e.kind), when("recorded_at", e.recorded_at);
+        number("seq", e.seq), text("kind", names::name(e.kind));
+        when("recorded_at", e.recorded_at);
         text("station", e.station), text("announcement_id", e.announcement_id);
-        text("title", e.title), text("trigger", e.trigger), number("uid", e.uid);
+        text("title", e.title), text("trigger", names::name_or_empty(e.trigger));
+        number("uid", e.uid);
         text("user", e.user), list("zones", e.zones), when("scheduled", e.scheduled);
         when("started", e.started), when("ended", e.ended);
-        number("lateness_ms", e.lateness_ms), text("status", e.status), text("error", e.error);
+        number("lateness_ms", e.lateness_ms), text("status", names::name_or_empty(e.status));
+        text("error", e.error);
         text("command", e.command), text("result", e.result);
         text("schedule_sha256", e.schedule_sha256), list("audio_sha256", e.audio_sha256);
         text("hash", e.hash);
@@ -156,27 +162,28 @@ class EntryPrinter {
         auto opt = [](const std::optional<std::int64_t>& v) {
             return v ? std::to_string(*v) : std::string();
         };
-        const std::array<std::string, kFields.size()> cells = {std::to_string(e.seq),
-                                                               e.kind,
-                                                               instant(e.recorded_at),
-                                                               e.station,
-                                                               e.announcement_id,
-                                                               e.title,
-                                                               e.trigger,
-                                                               opt(e.uid),
-                                                               e.user,
-                                                               joined(e.zones, ";"),
-                                                               instant(e.scheduled),
-                                                               instant(e.started),
-                                                               instant(e.ended),
-                                                               opt(e.lateness_ms),
-                                                               e.status,
-                                                               e.error,
-                                                               e.command,
-                                                               e.result,
-                                                               e.schedule_sha256,
-                                                               joined(e.audio_sha256, ";"),
-                                                               e.hash};
+        const std::array<std::string, kFields.size()> cells = {
+            std::to_string(e.seq),
+            std::string(names::name(e.kind)),
+            instant(e.recorded_at),
+            e.station,
+            e.announcement_id,
+            e.title,
+            std::string(names::name_or_empty(e.trigger)),
+            opt(e.uid),
+            e.user,
+            joined(e.zones, ";"),
+            instant(e.scheduled),
+            instant(e.started),
+            instant(e.ended),
+            opt(e.lateness_ms),
+            std::string(names::name_or_empty(e.status)),
+            e.error,
+            e.command,
+            e.result,
+            e.schedule_sha256,
+            joined(e.audio_sha256, ";"),
+            e.hash};
         line_.clear();
         for (const auto& cell : cells) {
             if (&cell != &cells.front()) line_ += ',';
@@ -193,7 +200,7 @@ class EntryPrinter {
     }
 
     void add_row(const LogEntry& e) {
-        const bool command = e.kind == "operator";
+        const bool command = e.kind == names::EntryKind::operator_command;
         std::string scheduled = e.scheduled ? local(e.scheduled, "") : "-";
         std::string who = !e.user.empty() ? e.user : e.uid ? "uid " + std::to_string(*e.uid) : "";
         std::string note =
@@ -207,11 +214,11 @@ class EntryPrinter {
             local(e.ended, started),
             e.lateness_ms ? std::to_string(*e.lateness_ms) : "-",
             truncate(e.announcement_id.empty() ? e.title : e.announcement_id, 32),
-            e.trigger.empty() ? "-" : e.trigger,
+            e.trigger ? std::string(names::name(*e.trigger)) : "-",
             truncate(joined(e.zones, ","), 30),
-            e.kind == "broadcast" ? e.status
-            : e.kind == "on_air"  ? "on air"
-                                  : "-",
+            e.kind == names::EntryKind::broadcast ? std::string(names::name_or_empty(e.status))
+            : e.kind == names::EntryKind::on_air  ? "on air"
+                                                  : "-",
             truncate(who, 16),
             note};
         if (sample_.size() < kWidthSample && widths_.empty()) {
@@ -282,13 +289,14 @@ StationInfo station_of(daemon::LogReader& reader) {
 }
 
 int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
-    if (options.status &&
-        std::find(kStatuses.begin(), kStatuses.end(), *options.status) == kStatuses.end()) {
-        std::string list;
-        for (const char* s : kStatuses) list += std::string(list.empty() ? "" : ", ") + s;
-        err << "wardcastctl log: --status '" << *options.status << "' is not one of " << list
-            << '\n';
-        return exit_usage;
+    std::optional<names::Status> status;
+    if (options.status) {
+        status = names::parse_status(*options.status);
+        if (!status) {
+            err << "wardcastctl log: --status '" << *options.status << "' is not one of "
+                << names::listed(names::statuses) << '\n';
+            return exit_usage;
+        }
     }
     std::optional<daemon::LogReader> reader;
     try {
@@ -303,7 +311,7 @@ int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
     daemon::LogFilter filter;
     if (options.all) filter.kinds.clear();
     filter.announcement = options.announcement;
-    filter.status = options.status;
+    filter.status = status;
     for (auto [text, flag, bound] : {std::tuple(&options.from, "--from", &filter.from),
                                      std::tuple(&options.to, "--to", &filter.to)}) {
         if (!*text) continue;
@@ -396,9 +404,7 @@ CLI::App* add_log_command(CLI::App& app, LogOptions& o) {
                     "when there is no schedule)");
     cmd->add_option("--to", o.to, "to, exclusive: DATE or INSTANT");
     cmd->add_option("--announcement", o.announcement, "only this announcement id");
-    cmd->add_option("--status", o.status,
-                    "only this status: played, failed, skipped, missed, preempted, cancelled, "
-                    "interrupted");
+    cmd->add_option("--status", o.status, "only this status: " + names::listed(names::statuses));
     cmd->add_flag("--all", o.all, "also the on_air entries written as each broadcast started");
     auto* csv = cmd->add_flag("--csv", o.csv, "CSV (RFC 4180, UTF-8) with a header row");
     cmd->add_flag("--json", o.json, "one JSON object a line")->excludes(csv);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "common/names.hpp"
 #include "common/protocol.hpp"
 #include "ctl/client.hpp"
 #include "ctl/offline_commands.hpp"
@@ -108,11 +109,13 @@ void print_result(const OnlineOptions& o, const json& r, std::ostream& out) {
     } else if (o.command == cmd::announce) {
         std::string zones;
         for (const auto& z : o.zones) zones += (zones.empty() ? "" : ", ") + z;
-        std::string priority = r.value("priority", std::string("normal"));
+        const std::string priority =
+            r.value("priority", std::string(names::name(names::Priority::normal)));
+        const auto known = names::parse_priority(priority);
         out << "announcing on " << (zones.empty() ? "every zone" : zones);
-        if (priority == "emergency")
+        if (known == names::Priority::emergency)
             out << " — emergency: interrupts what is on air";
-        else if (priority != "normal")
+        else if (known != names::Priority::normal)
             out << " (priority " << priority << ")";
         out << '\n';
     } else if (o.command == cmd::stop) {
@@ -186,8 +189,15 @@ void add_online_commands(CLI::App& app, OnlineOptions& o) {
     announce->add_option("FILE", o.file, "an audio file wardcastd can read");
     announce->add_option("--tts", o.tts, "text to speak instead of a file");
     announce->add_option("--voice", o.voice, "text-to-speech voice (default vi)");
-    announce->add_option("--priority", o.priority, "low, normal (default), high or emergency")
-        ->check(CLI::IsMember({"low", "normal", "high", "emergency"}));
+    std::string priorities;  // "low, normal (default), high or emergency"
+    for (std::size_t i = 0; i < names::priorities.size(); ++i) {
+        const auto& p = names::priorities[i];
+        if (i > 0) priorities += i + 1 == names::priorities.size() ? " or " : ", ";
+        priorities += p.name;
+        if (p.value == names::Priority::normal) priorities += " (default)";
+    }
+    announce->add_option("--priority", o.priority, priorities)
+        ->check(CLI::IsMember(names::all_names(names::priorities)));
     announce->add_option("--zone", o.zones,
                          "a zone to air on; repeat for more (default: every zone)");
 

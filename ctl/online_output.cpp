@@ -3,6 +3,8 @@
 #include <chrono>
 #include <optional>
 
+#include "common/names.hpp"
+#include "common/protocol.hpp"
 #include "ctl/table.hpp"
 #include "schedules/timefmt.hpp"
 
@@ -110,7 +112,7 @@ void print_status(const json& r, std::ostream& out) {
             << text_of(r, "version") << '\n';
 
     for (const auto& f : r.value("faults", json::array())) {
-        if (text_of(f, "what") == "log")
+        if (text_of(f, "what") == protocol::fault::log)
             out << "FAULT: the broadcast log cannot be written (" << text_of(f, "reason")
                 << ") since " << time.when(f.value("since", json())) << "; " << number_of(f, "held")
                 << (number_of(f, "held") == 1 ? " entry" : " entries")
@@ -124,7 +126,8 @@ void print_status(const json& r, std::ostream& out) {
     for (const auto& a : on_air) {
         out << "On air: " << named(a) << " on " << zones_of(a);
         auto trigger = text_of(a, "trigger");
-        if (!trigger.empty() && trigger != "schedule") out << " (" << trigger << ")";
+        if (!trigger.empty() && names::parse_trigger(trigger) != names::Trigger::schedule)
+            out << " (" << trigger << ")";
         auto elapsed = a.find("elapsed_ms");
         long long length = number_of(a, "length_ms");
         if (elapsed == a.end() || !elapsed->is_number()) {
@@ -198,25 +201,26 @@ void print_event(const json& e, const StationTime& time, std::ostream& out) {
     auto name = text_of(e, "event");
     // When it happened: `at` when the event says, else when the broadcast started or was due.
     json at = e.value("at", json());
-    if (!at.is_string() && name == "broadcast-end") at = e.value("ended", json());
+    namespace event = protocol::event;
+    if (!at.is_string() && name == event::broadcast_end) at = e.value("ended", json());
     if (!at.is_string()) at = e.value("started", json());
     if (!at.is_string()) at = e.value("scheduled", json());
     out << time.clock(at) << ' ';
-    if (name == "broadcast-start") {
+    if (name == event::broadcast_start) {
         out << "on air   " << named(e) << " on " << zones_of(e);
         auto trigger = text_of(e, "trigger");
         if (!trigger.empty()) out << " (" << trigger << ")";
-    } else if (name == "broadcast-end") {
+    } else if (name == event::broadcast_end) {
         out << "ended    " << named(e) << ": " << text_of(e, "status");
         auto error = text_of(e, "error");
         if (!error.empty()) out << " — " << error;
-    } else if (name == "fault" && text_of(e, "what") == "log") {
-        if (text_of(e, "state") == "cleared")
+    } else if (name == event::fault && text_of(e, "what") == protocol::fault::log) {
+        if (text_of(e, "state") == protocol::fault::cleared)
             out << "fault    cleared: the broadcast log is written again, with every held entry";
         else
             out << "fault    the broadcast log cannot be written (" << text_of(e, "reason")
                 << "): entries are held in memory until it can";
-    } else if (name == "operator") {
+    } else if (name == event::operator_command) {
         out << "operator " << text_of(e, "user") << ": " << text_of(e, "command") << " → "
             << text_of(e, "result");
     } else {

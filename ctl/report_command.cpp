@@ -84,12 +84,13 @@ bool open_elsewhere(const std::string& db) {
     return held;
 }
 
-bool on_request(const std::string& trigger) {
-    return trigger == "operator" || trigger == "emergency";
+bool on_request(const std::optional<names::Trigger>& trigger) {
+    return trigger == names::Trigger::operator_request || trigger == names::Trigger::emergency;
 }
 
 void count(ReportTally& t, const daemon::LogEntry& e) {
-    if (e.status == "played") {
+    using names::Status;
+    if (e.status == Status::played) {
         ++t.aired;
         if (e.started && e.ended && *e.ended > *e.started) t.airtime += *e.ended - *e.started;
         std::int64_t late = 0;
@@ -99,11 +100,11 @@ void count(ReportTally& t, const daemon::LogEntry& e) {
             late = (*e.started - *e.scheduled).count();
         t.late_sum += late;
         t.worst_late = std::max(t.worst_late.value_or(late), late);
-    } else if (e.status == "failed") {
+    } else if (e.status == Status::failed) {
         ++t.failed;
-    } else if (e.status == "skipped") {
+    } else if (e.status == Status::skipped) {
         ++t.skipped;
-    } else if (e.status == "missed") {
+    } else if (e.status == Status::missed) {
         ++t.missed;
     } else {
         ++t.other;  // preempted, cancelled, interrupted
@@ -139,7 +140,7 @@ class Gatherer {
                 return o.trigger == e.trigger && o.id == e.announcement_id && o.title == e.title;
             });
             if (it == asked.end())
-                it = asked.insert(asked.end(), {e.trigger, e.announcement_id, e.title, {}});
+                it = asked.insert(asked.end(), {*e.trigger, e.announcement_id, e.title, {}});
             count(it->tally, e);
             return;
         }
@@ -156,7 +157,7 @@ class Gatherer {
         }
         f->recorded = true;
         f->due = true;  // decided before due_until, say skipped ahead of a pause: accounted for
-        if (e.status == "played") ++row.tally.aired_on_plan;
+        if (e.status == names::Status::played) ++row.tally.aired_on_plan;
     }
 
     /// Counts what is planned, not yet due and never recorded, by row, period and in total;
@@ -260,7 +261,7 @@ int run_report(const ReportOptions& options, std::ostream& out, std::ostream& er
         daemon::LogFilter filter;
         filter.from = span->from;
         filter.to = span->to;
-        filter.kinds = {"broadcast"};
+        filter.kinds = {names::EntryKind::broadcast};
         reader.each(filter, [&](const daemon::LogEntry& e) { gather.outcome(e); });
         gather.finish();
 

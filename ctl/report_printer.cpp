@@ -66,13 +66,13 @@ std::string local(sch::Instant i, const date::time_zone& zone) {
 std::string short_sha(const std::string& sha) { return sha.substr(0, 12); }
 
 /// The figures of one line; planned-side fields are null for broadcasts on request.
-Json line_json(const std::string& id, const std::string& title, const std::string& trigger,
+Json line_json(const std::string& id, const std::string& title, names::Trigger trigger,
                const ReportTally& t, bool planned) {
     auto opt = [](const auto& v) { return v ? Json(*v) : Json(nullptr); };
     auto when_planned = [&](std::int64_t v) { return planned ? Json(v) : Json(nullptr); };
     return Json{{"announcement", id},
                 {"title", title},
-                {"trigger", trigger},
+                {"trigger", names::name(trigger)},
                 {"planned", when_planned(t.planned)},
                 {"aired", t.aired},
                 {"failed", t.failed},
@@ -93,10 +93,10 @@ Json line_json(const std::string& id, const std::string& title, const std::strin
 std::vector<Json> lines(const Report& r) {
     std::vector<Json> out;
     for (const auto& row : r.rows)
-        out.push_back(line_json(row.id, row.title, "schedule", row.tally, true));
+        out.push_back(line_json(row.id, row.title, names::Trigger::schedule, row.tally, true));
     for (const auto& o : r.on_request)
         out.push_back(line_json(o.id, o.title, o.trigger, o.tally, false));
-    out.push_back(line_json("TOTAL", "", "schedule", r.total, true));
+    out.push_back(line_json("TOTAL", "", names::Trigger::schedule, r.total, true));
     return out;
 }
 
@@ -218,9 +218,9 @@ void print_report_table(const Report& r, std::ostream& out) {
         out << "Operator and emergency broadcasts (not planned, not in compliance):\n";
         Table asked({"TRIGGER", "ANNOUNCEMENT", "TITLE", "BROADCASTS", "AIRED", "AIRTIME"});
         for (const auto& o : r.on_request)
-            asked.add_row({o.trigger, o.id.empty() ? "(ad hoc)" : o.id, truncate(o.title, 36),
-                           std::to_string(o.tally.outcomes()), std::to_string(o.tally.aired),
-                           hh_mm_ss(o.tally.airtime)});
+            asked.add_row({std::string(names::name(o.trigger)), o.id.empty() ? "(ad hoc)" : o.id,
+                           truncate(o.title, 36), std::to_string(o.tally.outcomes()),
+                           std::to_string(o.tally.aired), hh_mm_ss(o.tally.airtime)});
         asked.print(out);
     }
 

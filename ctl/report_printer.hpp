@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/names.hpp"
 #include "ctl/schedule_history.hpp"
 
 namespace wardcast::ctl {
@@ -50,8 +51,8 @@ struct ReportRow {
 
 /// Operator or emergency broadcasts of one announcement (or one ad-hoc message): not planned.
 struct OnRequestRow {
-    std::string trigger;  ///< operator | emergency
-    std::string id;       ///< "" for an ad-hoc message
+    names::Trigger trigger = names::Trigger::operator_request;  ///< or emergency
+    std::string id;                                             ///< "" for an ad-hoc message
     std::string title;
     ReportTally tally;
 };

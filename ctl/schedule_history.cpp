@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/names.hpp"
 #include "schedules/bundle.hpp"
 
 namespace wardcast::ctl {
@@ -82,12 +83,12 @@ ScheduleHistory::ScheduleHistory(daemon::LogReader& reader, std::string system_t
     if (texts_.empty()) throw NoSchedule();
 
     daemon::LogFilter filter;
-    filter.kinds = {"operator"};
+    filter.kinds = {names::EntryKind::operator_command};
     // load-schedule entries name no announcement: asking for "" lets the reader use the
     // (announcement_id, scheduled) index instead of reading every entry of a large log.
     filter.announcement = "";
     reader.each(filter, [&](const daemon::LogEntry& e) {
-        if (e.command.rfind("load-schedule ", 0) != 0 || e.schedule_sha256.empty()) return;
+        if (!names::is_load_schedule(e.command) || e.schedule_sha256.empty()) return;
         // Append order is what counts: a clock stepped back must not reorder versions.
         auto at = changes_.empty() ? e.recorded_at : std::max(e.recorded_at, changes_.back().at);
         if (changes_.empty() || changes_.back().sha256 != e.schedule_sha256)

@@ -109,15 +109,27 @@ std::vector<std::string> string_list(const std::string& text, const std::string&
     return out;
 }
 
+// A name column as stored: one of the table's names, or "" where `absent_ok`.
+template <class Parse>
+auto named(const Statement& row, int col, Parse parse, bool absent_ok, const char* what,
+           const std::string& doing) {
+    const std::string text = row.text(col);
+    decltype(parse(text)) value;
+    if (text.empty() && absent_ok) return value;
+    value = parse(text);
+    if (!value) throw std::runtime_error(doing + ": unknown " + what + " \"" + text + "\"");
+    return value;
+}
+
 LogEntry read_entry(const Statement& row, const std::string& doing) {
     LogEntry e;
     e.seq = row.int64(0);
-    e.kind = row.text(1);
+    e.kind = *named(row, 1, names::parse_entry_kind, false, "kind", doing);
     e.recorded_at = row.opt_instant(2).value_or(Instant{});
     e.station = row.text(3);
     e.announcement_id = row.text(4);
     e.title = row.text(5);
-    e.trigger = row.text(6);
+    e.trigger = named(row, 6, names::parse_trigger, true, "trigger", doing);
     e.uid = row.opt_int64(7);
     e.user = row.text(8);
     e.zones = string_list(row.text(9), doing);
@@ -125,7 +137,7 @@ LogEntry read_entry(const Statement& row, const std::string& doing) {
     e.started = row.opt_instant(11);
     e.ended = row.opt_instant(12);
     e.lateness_ms = row.opt_int64(13);
-    e.status = row.text(14);
+    e.status = named(row, 14, names::parse_status, true, "status", doing);
     e.error = row.text(15);
     e.audio_sha256 = string_list(row.text(16), doing);
     e.schedule_sha256 = row.text(17);
@@ -161,8 +173,8 @@ std::string valid_utf8(const std::string& text) {
 }
 
 void make_valid_utf8(LogEntry& e) {
-    for (std::string* s : {&e.kind, &e.station, &e.announcement_id, &e.title, &e.trigger, &e.user,
-                           &e.status, &e.error, &e.schedule_sha256, &e.command, &e.result}) {
+    for (std::string* s : {&e.station, &e.announcement_id, &e.title, &e.user, &e.error,
+                           &e.schedule_sha256, &e.command, &e.result}) {
         *s = valid_utf8(*s);
     }
     for (auto* list : {&e.zones, &e.audio_sha256}) {
@@ -320,12 +332,12 @@ void BroadcastLog::migrate() {
 
 std::string BroadcastLog::entry_hash(const LogEntry& e, const std::string& prev_hash) {
     const json fields = {e.seq,
-                         e.kind,
+                         names::name(e.kind),
                          format_utc(e.recorded_at),
                          e.station,
                          e.announcement_id,
                          e.title,
-                         e.trigger,
+                         names::name_or_empty(e.trigger),
                          opt_json(e.uid),
                          e.user,
                          e.zones,
@@ -333,7 +345,7 @@ std::string BroadcastLog::entry_hash(const LogEntry& e, const std::string& prev_
                          opt_json(e.started),
                          opt_json(e.ended),
                          opt_json(e.lateness_ms),
-                         e.status,
+                         names::name_or_empty(e.status),
                          e.error,
                          e.audio_sha256,
                          e.schedule_sha256,
@@ -364,10 +376,12 @@ std::int64_t BroadcastLog::append(LogEntry& e, bool keep_time) {
                      "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
                      "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
                      what);
-    insert.bind(1, e.seq).bind(2, e.kind).bind(3, format_utc(e.recorded_at)).bind(4, e.station);
-    insert.bind(5, e.announcement_id).bind(6, e.title).bind(7, e.trigger).bind(8, e.uid);
+    insert.bind(1, e.seq).bind(2, names::name(e.kind)).bind(3, format_utc(e.recorded_at));
+    insert.bind(4, e.station).bind(5, e.announcement_id).bind(6, e.title);
+    insert.bind(7, names::name_or_empty(e.trigger)).bind(8, e.uid);
     insert.bind(9, e.user).bind(10, dump(e.zones)).bind(11, e.scheduled).bind(12, e.started);
-    insert.bind(13, e.ended).bind(14, e.lateness_ms).bind(15, e.status).bind(16, e.error);
+    insert.bind(13, e.ended).bind(14, e.lateness_ms).bind(15, names::name_or_empty(e.status));
+    insert.bind(16, e.error);
     insert.bind(17, dump(e.audio_sha256)).bind(18, e.schedule_sha256).bind(19, e.on_air_seq);
     insert.bind(20, e.command).bind(21, e.result).bind(22, e.prev_hash).bind(23, e.hash);
     insert.step();
@@ -409,7 +423,7 @@ BroadcastLog::Settings BroadcastLog::settings() {
     return s;
 }
 
-std::vector<LogEntry> BroadcastLog::select_entries(const char* where_order) {
+std::vector<LogEntry> BroadcastLog::select_entries(const std::string& where_order) {
     const std::string what = doing("read entries");
     const std::string sql = std::string("SELECT ") + kColumns + " FROM entries " + where_order;
     Statement q(db_.get(), sql.c_str(), what);
@@ -419,9 +433,10 @@ std::vector<LogEntry> BroadcastLog::select_entries(const char* where_order) {
 }
 
 std::vector<LogEntry> BroadcastLog::open_broadcasts() {
-    return select_entries(
-        "AS e WHERE kind = 'on_air' AND NOT EXISTS "
-        "(SELECT 1 FROM entries AS b WHERE b.on_air_seq = e.seq) ORDER BY seq");
+    return select_entries("AS e WHERE kind = '" +
+                          std::string(names::name(names::EntryKind::on_air)) +
+                          "' AND NOT EXISTS (SELECT 1 FROM entries AS b WHERE b.on_air_seq = "
+                          "e.seq) ORDER BY seq");
 }
 
 std::vector<LogEntry> BroadcastLog::entries() { return select_entries("ORDER BY seq"); }

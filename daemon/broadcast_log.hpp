@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/names.hpp"
+
 struct sqlite3;
 
 namespace wardcast::daemon {
@@ -22,18 +24,20 @@ namespace wardcast::daemon {
 using Instant = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 
 /// One appended entry. `kind` says which fields matter:
-/// - "on_air": a broadcast started (written before sound goes out; closed by a "broadcast" entry);
-/// - "broadcast": the outcome of one broadcast attempt (status played, failed, skipped, missed,
-///   preempted, cancelled, interrupted);
-/// - "operator": an operator command (command, result, who).
+/// - on_air: a broadcast started (written before sound goes out; closed by a broadcast entry);
+/// - broadcast: the outcome of one broadcast attempt (`status`);
+/// - operator: an operator command (command, result, who).
+/// The names of kinds, triggers and statuses are common/names.hpp's; they are stored and hashed
+/// as those names, an absent trigger or status as "".
 struct LogEntry {
-    std::int64_t seq = 0;   ///< set by the log: append order, from 1
-    std::string kind;       ///< on_air | broadcast | operator
-    Instant recorded_at{};  ///< set by the log when appended
+    std::int64_t seq = 0;                              ///< set by the log: append order, from 1
+    names::EntryKind kind = names::EntryKind::on_air;  ///< set by the log's append functions
+    Instant recorded_at{};                             ///< set by the log when appended
     std::string station;
     std::string announcement_id;
     std::string title;
-    std::string trigger;              ///< schedule | operator | emergency | catch-up
+    /// Broadcasts: why it aired. Operator entries: none (the daemon's), or operator.
+    std::optional<names::Trigger> trigger;
     std::optional<std::int64_t> uid;  ///< who asked (operator commands, operator broadcasts)
     std::string user;
     std::vector<std::string> zones;
@@ -41,8 +45,8 @@ struct LogEntry {
     std::optional<Instant> started;
     std::optional<Instant> ended;
     std::optional<std::int64_t> lateness_ms;
-    std::string status;  ///< broadcast entries: played | failed | skipped | missed | ...
-    std::string error;   ///< error text or reason ("zones busy with …")
+    std::optional<names::Status> status;    ///< broadcast entries' outcome; none for the others
+    std::string error;                      ///< error text or reason ("zones busy with …")
     std::vector<std::string> audio_sha256;  ///< of each audio file, in playing order (chime first)
     std::string schedule_sha256;
     std::optional<std::int64_t> on_air_seq;  ///< broadcast entries: the on_air entry they close
@@ -128,12 +132,12 @@ class BroadcastLog {
 
     /// Appends the outcome entry of the broadcast that `on_air_seq` started (sets kind and
     /// on_air_seq); returns its seq. Throws std::invalid_argument when `on_air_seq` is not an
-    /// on_air entry or was closed already. `status` must be one of SPEC §6's.
+    /// on_air entry or was closed already, or when `outcome` has no status.
     std::int64_t finish_broadcast(std::int64_t on_air_seq, LogEntry outcome);
 
     /// Appends a broadcast entry for a scheduled firing that did not air (skipped, missed),
     /// claiming it; false, writing nothing, when it was claimed before. Throws
-    /// std::invalid_argument without an announcement_id and a scheduled instant.
+    /// std::invalid_argument without an announcement_id, a scheduled instant and a status.
     bool record_not_aired(LogEntry entry);
 
     /// Appends an operator entry (sets kind); returns its seq.
@@ -174,8 +178,9 @@ class BroadcastLog {
     ///     [seq, kind, recorded_at, station, announcement_id, title, trigger, uid, user, zones,
     ///      scheduled, started, ended, lateness_ms, status, error, audio_sha256,
     ///      schedule_sha256, on_air_seq, command, result, prev_hash] )
-    /// Instants as format_utc text, absent optionals as null, zones and audio_sha256 as arrays
-    /// of strings; dumped as nlohmann::json::dump() does (no spaces, non-ASCII unescaped,
+    /// kind, trigger and status as their names (common/names.hpp; "" for an absent trigger or
+    /// status), instants as format_utc text, other absent optionals as null, zones and audio_sha256
+    /// as arrays of strings; dumped as nlohmann::json::dump() does (no spaces, non-ASCII unescaped,
     /// invalid UTF-8 replaced by U+FFFD). `entry.prev_hash` and `entry.hash` are not read.
     /// docs/log-format.md gives the recipe for other tools.
     static std::string entry_hash(const LogEntry& entry, const std::string& prev_hash);
@@ -210,7 +215,7 @@ class BroadcastLog {
     bool flush_held();  // retry() without the reopen
     void write_held_batch(std::size_t n);
     LogEntry recovery_entry() const;
-    std::vector<LogEntry> select_entries(const char* where_order);
+    std::vector<LogEntry> select_entries(const std::string& where_order);
     std::string doing(const char* what) const;  // "broadcast log PATH: cannot WHAT"
 
     std::filesystem::path path_;

@@ -227,12 +227,12 @@ LogEntry BroadcastLog::recovery_entry() const {
     const Held& first = held_.front();
     const Held& last = held_.back();
     LogEntry e;
-    e.kind = "operator";
+    e.kind = names::EntryKind::operator_command;
     e.station = last.entry.station;
     e.schedule_sha256 = last.entry.schedule_sha256;
     e.uid = ::getuid();
     if (const passwd* pw = ::getpwuid(::getuid())) e.user = pw->pw_name;
-    e.command = "log-recovered";
+    e.command = std::string(names::log_recovered_command);
     e.result = "ok: " + std::to_string(held_.size()) + " entries (" +
                std::to_string(first.entry.seq) + " to " + std::to_string(last.entry.seq) +
                ") recorded from " + format_utc(first.entry.recorded_at) + " to " +
@@ -243,7 +243,7 @@ LogEntry BroadcastLog::recovery_entry() const {
 }
 
 std::optional<std::int64_t> BroadcastLog::begin_broadcast(LogEntry on_air, bool claim) {
-    on_air.kind = "on_air";
+    on_air.kind = names::EntryKind::on_air;
     on_air.on_air_seq.reset();
     return append_claiming(on_air, claim, doing("record a broadcast's start"));
 }
@@ -251,17 +251,18 @@ std::optional<std::int64_t> BroadcastLog::begin_broadcast(LogEntry on_air, bool 
 std::int64_t BroadcastLog::finish_broadcast(std::int64_t on_air_seq, LogEntry outcome) {
     if (auto moved = renumbered_.find(on_air_seq); moved != renumbered_.end())
         on_air_seq = moved->second;
-    outcome.kind = "broadcast";
+    outcome.kind = names::EntryKind::broadcast;
     outcome.on_air_seq = on_air_seq;
     const std::string what = doing("record a broadcast's outcome");
     auto refuse = [&](const std::string& why) {
         throw std::invalid_argument(what + ": entry " + std::to_string(on_air_seq) + " " + why);
     };
+    if (!outcome.status) throw std::invalid_argument(what + ": an outcome needs a status");
     if (!held_.empty() && on_air_seq >= held_.front().entry.seq) {
         bool found = false;
         for (const auto& h : held_) {
             if (h.entry.seq == on_air_seq) {
-                if (h.entry.kind != "on_air") refuse("is not an on_air entry");
+                if (h.entry.kind != names::EntryKind::on_air) refuse("is not an on_air entry");
                 found = true;
             } else if (h.entry.on_air_seq == on_air_seq) {
                 refuse("was closed already by entry " + std::to_string(h.entry.seq));
@@ -276,7 +277,8 @@ std::int64_t BroadcastLog::finish_broadcast(std::int64_t on_air_seq, LogEntry ou
                         " FROM entries WHERE seq = ?1",
                         what);
         start.bind(1, on_air_seq);
-        if (!start.step() || start.text(0) != "on_air") refuse("is not an on_air entry");
+        if (!start.step() || start.text(0) != names::name(names::EntryKind::on_air))
+            refuse("is not an on_air entry");
         if (!start.is_null(1))
             refuse("was closed already by entry " + std::to_string(start.int64(1)));
     };
@@ -300,13 +302,16 @@ std::int64_t BroadcastLog::finish_broadcast(std::int64_t on_air_seq, LogEntry ou
 }
 
 bool BroadcastLog::record_not_aired(LogEntry entry) {
-    entry.kind = "broadcast";
+    entry.kind = names::EntryKind::broadcast;
     entry.on_air_seq.reset();
+    if (!entry.status)
+        throw std::invalid_argument(doing("record a firing that did not air") +
+                                    ": an outcome needs a status");
     return append_claiming(entry, true, doing("record a firing that did not air")).has_value();
 }
 
 std::int64_t BroadcastLog::record_operator(LogEntry entry) {
-    entry.kind = "operator";
+    entry.kind = names::EntryKind::operator_command;
     return *append_claiming(entry, false, doing("record an operator command"));
 }
 

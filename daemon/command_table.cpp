@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <limits>
 
+#include "common/names.hpp"
 #include "schedules/timefmt.hpp"
 #include "wardcast/version.hpp"
 
@@ -140,9 +141,10 @@ json next_json(const NextInfo& n, const date::time_zone& zone) {
 json on_air_json(const OnAirInfo& a, Instant now, const date::time_zone& zone) {
     json elapsed = nullptr;
     if (a.started) elapsed = std::max<std::int64_t>(0, (now - *a.started).count());
+    const std::string trigger(names::name(a.trigger));
     return {{"announcement", a.announcement},
             {"title", a.title},
-            {"trigger", a.trigger},
+            {"trigger", trigger},
             {"zones", a.zones},
             {"scheduled", instant(a.scheduled, zone)},
             {"started", instant(a.started, zone)},
@@ -226,14 +228,17 @@ json handle_announce(CommandCall& c) {
     if ((r.file && r.file->empty()) || (r.tts && r.tts->empty()))
         throw bad_argument(name, r.file ? "\"file\" is empty" : "\"tts\" is empty");
     r.voice = a.text("voice").value_or(r.voice);
-    r.priority = a.text("priority").value_or(r.priority);
-    static constexpr std::string_view priorities[] = {"low", "normal", "high", "emergency"};
-    if (std::find(std::begin(priorities), std::end(priorities), r.priority) == std::end(priorities))
-        throw bad_argument(name, "\"priority\" must be low, normal, high or emergency, not \"" +
-                                     r.priority + "\"");
+    if (auto priority = a.text("priority")) {
+        auto parsed = names::parse_priority(*priority);
+        if (!parsed)
+            throw bad_argument(name, "\"priority\" must be " +
+                                         names::listed(names::priorities, " or ") + ", not \"" +
+                                         *priority + "\"");
+        r.priority = *parsed;
+    }
     r.zones = a.texts("zones");
     c.controller.announce(r, c.who);
-    return {{"priority", r.priority}, {"zones", r.zones}};
+    return {{"priority", names::name(r.priority)}, {"zones", r.zones}};
 }
 
 json handle_stop(CommandCall& c) {

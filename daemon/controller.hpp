@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/names.hpp"
 #include "daemon/broadcast_log.hpp"
 
 namespace wardcast::daemon {
@@ -20,8 +21,8 @@ struct Who {
     std::string user;  ///< user name, or the uid as text when unknown
 };
 
-/// A request that cannot be done; `code` is a protocol error code ("not_found",
-/// "bad_argument", "failed", "conflict").
+/// A request that cannot be done; `code` is a protocol error code (protocol::err: not_found,
+/// bad_argument, failed, conflict).
 class ControlError : public std::runtime_error {
   public:
     ControlError(std::string code, const std::string& message)
@@ -33,7 +34,7 @@ class ControlError : public std::runtime_error {
 struct OnAirInfo {
     std::string announcement;
     std::string title;
-    std::string trigger;  ///< schedule | catch-up | operator | emergency
+    names::Trigger trigger = names::Trigger::schedule;
     std::vector<std::string> zones;
     Instant scheduled{};
     std::optional<Instant> started;
@@ -78,8 +79,8 @@ struct AnnounceRequest {
     std::optional<std::string> file;  ///< an audio file, or
     std::optional<std::string> tts;   ///< text to speak (voice `vi` unless `voice`)
     std::string voice = "vi";
-    std::string priority = "normal";  ///< low | normal | high | emergency (interrupts)
-    std::vector<std::string> zones;   ///< empty: every zone
+    names::Priority priority = names::Priority::normal;  ///< emergency interrupts
+    std::vector<std::string> zones;                      ///< empty: every zone
 };
 
 /// `reload`.

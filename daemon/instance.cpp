@@ -38,7 +38,7 @@ std::string status_body(const StatusInfo& s, const date::time_zone& zone);
 std::string status_line(const StatusInfo& s, const date::time_zone& zone) {
     std::string faults;
     for (const auto& f : s.faults)
-        if (f.what == "log")
+        if (f.what == protocol::fault::log)
             faults += "LOG NOT WRITTEN (" + f.reason + "), " + std::to_string(f.held) +
                       (f.held == 1 ? " entry" : " entries") + " held; ";
     std::string line = faults + status_body(s, zone);
@@ -98,7 +98,7 @@ Instance::Instance(Options options)
         for (const auto& item : sounds.items) loudness_.gain_db(item);
     }
     record_interrupted();
-    record_schedule_in_force("start");
+    record_schedule_in_force(names::LoadReason::start);
 
     bool uses_auto = false;
     for (const auto& z : schedule_->schedule.zones) uses_auto |= z.output == "auto";
@@ -152,13 +152,13 @@ std::string Instance::output_for(const schedules::Zone& zone) const {
     return zone.output;
 }
 
-void Instance::record_schedule_in_force(const std::string& why) {
+void Instance::record_schedule_in_force(names::LoadReason why) {
     log_.remember_schedule(schedule_->sha256, schedule_->text, options_.schedule.string());
     // Auditors' reports plan from the schedule in force: this entry says from when.
     LogEntry e;
-    e.kind = "operator";
+    e.kind = names::EntryKind::operator_command;
     e.station = schedule_->schedule.station_name;
-    e.command = "load-schedule " + options_.schedule.string() + " (" + why + ")";
+    e.command = names::load_schedule_entry(options_.schedule.string(), why);
     e.result = "ok";
     e.uid = ::getuid();
     if (const passwd* pw = ::getpwuid(::getuid())) e.user = pw->pw_name;
@@ -169,8 +169,8 @@ void Instance::record_schedule_in_force(const std::string& why) {
 void Instance::record_interrupted() {
     for (auto on_air : log_.open_broadcasts()) {
         LogEntry e = on_air;
-        e.kind = "broadcast";
-        e.status = "interrupted";
+        e.kind = names::EntryKind::broadcast;
+        e.status = names::Status::interrupted;
         e.error = "wardcastd stopped while this was on air (found at start-up)";
         e.uid.reset();
         log_.finish_broadcast(on_air.seq, e);
@@ -206,8 +206,9 @@ void Instance::write_held_or_tell() {
         "written to it",
         log_.path().string(), log_.fault()->reason, held.size());
     for (const auto& e : held)
-        spdlog::critical("unwritten log entry {} {} {} {} {} {} {}", e.seq, e.kind,
-                         format_utc(e.recorded_at), e.announcement_id, e.status, e.command,
+        spdlog::critical("unwritten log entry {} {} {} {} {} {} {}", e.seq, names::name(e.kind),
+                         format_utc(e.recorded_at), e.announcement_id,
+                         names::name_or_empty(e.status), e.command,
                          e.result.empty() ? e.error : e.result);
 }
 
@@ -258,15 +259,16 @@ void Instance::update_status() {
 }
 
 void Instance::on_log_fault(const std::optional<LogFault>& fault) {
-    nlohmann::json event = {
-        {"event", protocol::event::fault}, {"what", "log"}, {"at", format_utc(wall_now())}};
+    nlohmann::json event = {{"event", protocol::event::fault},
+                            {"what", protocol::fault::log},
+                            {"at", format_utc(wall_now())}};
     if (fault) {
         spdlog::error(
             "broadcast log {} cannot be written ({}): broadcasts go on, their entries are held "
             "in memory and written once it can (wardcastd stops above {} held)",
             log_.path().string(), fault->reason, BroadcastLog::max_held);
         log_fault_told_ = std::chrono::steady_clock::now();
-        event.update({{"state", "begun"},
+        event.update({{"state", protocol::fault::begun},
                       {"reason", fault->reason},
                       {"since", format_utc(fault->since)},
                       {"held", log_.fault() ? log_.fault()->held : fault->held}});
@@ -274,7 +276,7 @@ void Instance::on_log_fault(const std::optional<LogFault>& fault) {
     } else {
         spdlog::info("broadcast log {} is written again: every held entry is in it",
                      log_.path().string());
-        event["state"] = "cleared";
+        event["state"] = protocol::fault::cleared;
         log_retry_timer_.cancel();
     }
     publish(event);

@@ -84,7 +84,7 @@ class Instance : public Controller {
     const schedules::Zone& zone_or_throw(const std::string& zone) const;
     std::string output_for(const schedules::Zone& zone) const;
     void record_interrupted();
-    void record_schedule_in_force(const std::string& why);
+    void record_schedule_in_force(names::LoadReason why);
     void on_signal(int signal);
     void log_digest(const char* when);
     void arm_daily_digest();

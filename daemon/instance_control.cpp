@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/names.hpp"
+#include "common/protocol.hpp"
 #include "daemon/instance.hpp"
 #include "schedules/duration.hpp"
 #include "schedules/engine.hpp"
@@ -13,24 +15,12 @@
 namespace wardcast::daemon {
 
 namespace sch = wardcast::schedules;
-
-namespace {
-
-sch::Priority parse_priority(const std::string& p) {
-    static const std::vector<std::string> names = {"low", "normal", "high", "emergency"};
-    auto it = std::find(names.begin(), names.end(), p);
-    if (it == names.end())
-        throw ControlError("bad_argument",
-                           "priority '" + p + "' is not one of low, normal, high, emergency");
-    return static_cast<sch::Priority>(it - names.begin());
-}
-
-}  // namespace
+namespace err = protocol::err;
 
 void Instance::record_operator(const Who& who, const std::string& command,
                                const std::string& result) {
     LogEntry e;
-    e.kind = "operator";
+    e.kind = names::EntryKind::operator_command;
     e.station = schedule_->schedule.station_name;
     e.uid = who.uid;
     e.user = who.user;
@@ -39,7 +29,7 @@ void Instance::record_operator(const Who& who, const std::string& command,
     e.schedule_sha256 = schedule_->sha256;
     log_.record_operator(e);
     spdlog::info("operator {} (uid {}): {} — {}", who.user, who.uid, command, result);
-    publish({{"event", "operator"},
+    publish({{"event", protocol::event::operator_command},
              {"user", who.user},
              {"uid", who.uid},
              {"command", command},
@@ -75,8 +65,8 @@ const sch::Zone& Instance::zone_or_throw(const std::string& zone) const {
     std::vector<std::string> ids;
     for (const auto& z : schedule_->schedule.zones) ids.push_back(z.id);
     auto hint = sch::closest_match(zone, ids);
-    throw ControlError("not_found", "no zone '" + zone + "' in the schedule" +
-                                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    throw ControlError(err::not_found, "no zone '" + zone + "' in the schedule" +
+                                           (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
 
 StatusInfo Instance::status() {
@@ -96,7 +86,8 @@ StatusInfo Instance::status() {
     s.schedule_since = schedule_since_;
     s.daemon_since = daemon_since_;
     s.now = wall_now();
-    if (auto f = log_.fault()) s.faults.push_back({"log", f->reason, f->since, f->held});
+    if (auto f = log_.fault())
+        s.faults.push_back({protocol::fault::log, f->reason, f->since, f->held});
     return s;
 }
 
@@ -119,7 +110,7 @@ void Instance::play(const std::string& id, const std::optional<std::string>& zon
             std::vector<std::string> ids;
             for (const auto& x : sc.announcements) ids.push_back(x.id);
             auto hint = sch::closest_match(id, ids);
-            throw ControlError("not_found",
+            throw ControlError(err::not_found,
                                "no announcement '" + id + "' in the schedule" +
                                    (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
         }
@@ -138,11 +129,11 @@ void Instance::announce(const AnnounceRequest& r, const Who& who) {
     if (r.tts)
         command +=
             " --tts \"" + (r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts) + "\"";
-    command += " --priority " + r.priority;
+    command += " --priority " + std::string(names::name(r.priority));
     for (const auto& z : r.zones) command += " --zone " + z;
     refusals_recorded(who, command, [&] {
         Scheduler::AdHoc b;
-        b.priority = parse_priority(r.priority);
+        b.priority = r.priority;
         b.who = who;
         for (const auto& z : r.zones) b.zones.push_back(zone_or_throw(z).id);
         if (b.zones.empty())
@@ -153,7 +144,7 @@ void Instance::announce(const AnnounceRequest& r, const Who& who) {
         if (r.file) {
             auto measured = library_.file_length(*r.file);
             if (!measured.length)
-                throw ControlError("failed", "cannot air " + *r.file + ": " + measured.error);
+                throw ControlError(err::failed, "cannot air " + *r.file + ": " + measured.error);
             b.audio.items = {*r.file};
             b.length = *measured.length;
             b.title = std::filesystem::path(*r.file).filename().string();
@@ -161,12 +152,12 @@ void Instance::announce(const AnnounceRequest& r, const Who& who) {
             sch::Tts tts{*r.tts, r.voice, {}};
             auto measured = library_.tts_length(tts);
             if (!measured.length)
-                throw ControlError("failed", "cannot speak the message: " + measured.error);
+                throw ControlError(err::failed, "cannot speak the message: " + measured.error);
             b.audio.items = {library_.tts_file(tts)};
             b.length = *measured.length;
             b.title = r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts;
         } else {
-            throw ControlError("bad_argument", "announce needs a file or --tts text");
+            throw ControlError(err::bad_argument, "announce needs a file or --tts text");
         }
         for (const auto& item : b.audio.items)
             b.audio.sha256.push_back(library_.content_hash(item).value_or(""));
@@ -191,7 +182,7 @@ void Instance::pause(const std::optional<Instant>& until, const Who& who) {
         "pause" + (until ? " --until " + sch::format_instant(*until, tz) : std::string());
     refusals_recorded(who, command, [&] {
         if (until && *until <= wall_now())
-            throw ControlError("bad_argument",
+            throw ControlError(err::bad_argument,
                                "--until " + sch::format_instant(*until, tz) + " is in the past");
         scheduler_->pause(until, who.user);
         record_operator(who, command, "ok");
@@ -211,7 +202,7 @@ void Instance::volume(const std::optional<std::string>& zone, double level, cons
     const std::string command = "volume " + (zone ? *zone + " " : std::string()) + text;
     refusals_recorded(who, command, [&] {
         if (!(level >= 0.0 && level <= 1.0))
-            throw ControlError("bad_argument",
+            throw ControlError(err::bad_argument,
                                "volume must be from 0.0 to 1.0, not " + std::to_string(level));
         if (zone) zone_or_throw(*zone);
         scheduler_->set_volume(zone, level);

@@ -7,6 +7,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/names.hpp"
 #include "daemon/instance.hpp"
 #include "schedules/timefmt.hpp"
 
@@ -19,8 +20,9 @@ namespace {
 /// Everything about an announcement that changes what or when it airs, as one text.
 std::string fingerprint(const sch::Announcement& a, const AnnouncementAudio& audio) {
     std::string f = a.title + '\n' + std::to_string(a.volume) + '\n' + std::to_string(a.repeat) +
-                    '\n' + std::to_string(a.gap.count()) + '\n' + sch::to_string(a.priority) +
-                    '\n' + std::to_string(a.max_delay.count()) + '\n' +
+                    '\n' + std::to_string(a.gap.count()) + '\n' +
+                    std::string(names::name(a.priority)) + '\n' +
+                    std::to_string(a.max_delay.count()) + '\n' +
                     std::to_string(a.catch_up.count()) + '\n' + (a.normalize ? "n" : "-") +
                     std::to_string(a.days) + ',' + std::to_string(a.monthdays) + '\n';
     for (const auto& z : a.zones) f += z + ',';
@@ -132,7 +134,7 @@ ReloadResult Instance::put_in_force(std::unique_ptr<LoadedSchedule> fresh) {
     scheduler_->replace_schedule(*fresh);
     schedule_ = std::move(fresh);  // the scheduler holds copies of what is on air: safe to drop
     schedule_since_ = wall_now();
-    record_schedule_in_force("reload");
+    record_schedule_in_force(names::LoadReason::reload);
     return r;
 }
 

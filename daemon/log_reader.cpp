@@ -113,6 +113,28 @@ bool read_string_list(std::string_view text, std::vector<std::string>& out) {
     return true;
 }
 
+// A name column: `text` as one of `table`'s names into `out`. False when it is none of them.
+template <class E, std::size_t N>
+bool read_name(std::string_view text, const std::array<names::Named<E>, N>& table, E& out) {
+    const auto value = names::parse_in(table, text);
+    if (value) out = *value;
+    return value.has_value();
+}
+// ... where "" stands for none.
+template <class E, std::size_t N>
+bool read_name(std::string_view text, const std::array<names::Named<E>, N>& table,
+               std::optional<E>& out) {
+    out = names::parse_in(table, text);
+    return out || text.empty();
+}
+
+template <class E, std::size_t N>
+std::string not_named(const char* column, std::string_view text,
+                      const std::array<names::Named<E>, N>& table) {
+    return std::string("its ") + column + " \"" + std::string(text) + "\" is not one of " +
+           names::listed(table);
+}
+
 /// Reads rows of kColumns into one reused LogEntry, so a long walk allocates (almost) nothing.
 class RowReader {
   public:
@@ -120,8 +142,9 @@ class RowReader {
     /// wrong with it ("its zones are not a JSON list").
     std::string read(const Statement& row, LogEntry& e) {
         e.seq = row.int64(0);
-        row.text(1, e.kind);
         std::string problem;
+        if (!read_name(row.view(1), names::entry_kinds, e.kind))
+            problem = not_named("kind", row.view(1), names::entry_kinds);
         auto instant = [&](int col, const char* name) -> std::optional<Instant> {
             if (row.is_null(col)) return std::nullopt;
             instant_text_.assign(row.view(col));
@@ -137,7 +160,8 @@ class RowReader {
         row.text(3, e.station);
         row.text(4, e.announcement_id);
         row.text(5, e.title);
-        row.text(6, e.trigger);
+        if (!read_name(row.view(6), names::triggers, e.trigger) && problem.empty())
+            problem = not_named("trigger", row.view(6), names::triggers);
         e.uid = row.opt_int64(7);
         row.text(8, e.user);
         if (!read_string_list(row.view(9), e.zones) && problem.empty()) {
@@ -147,7 +171,8 @@ class RowReader {
         e.started = instant(11, "started");
         e.ended = instant(12, "ended");
         e.lateness_ms = row.opt_int64(13);
-        row.text(14, e.status);
+        if (!read_name(row.view(14), names::statuses, e.status) && problem.empty())
+            problem = not_named("status", row.view(14), names::statuses);
         row.text(15, e.error);
         if (!read_string_list(row.view(16), e.audio_sha256) && problem.empty()) {
             problem = "its audio_sha256 is not a JSON list of hashes";
@@ -449,12 +474,12 @@ void LogReader::each(const LogFilter& filter, const std::function<void(const Log
     if (!filter.kinds.empty()) {
         where += " AND kind IN (";
         for (std::size_t i = 0; i < filter.kinds.size(); ++i) {
-            where += (i ? ", " : "") + param(filter.kinds[i]);
+            where += (i ? ", " : "") + param(std::string(names::name(filter.kinds[i])));
         }
         where += ")";
     }
     if (filter.announcement) where += " AND announcement_id = " + param(*filter.announcement);
-    if (filter.status) where += " AND status = " + param(*filter.status);
+    if (filter.status) where += " AND status = " + param(std::string(names::name(*filter.status)));
     std::string sql = std::string("SELECT ") + kColumns + " FROM entries WHERE ";
     if (filter.from || filter.to) {
         std::string scheduled = "scheduled IS NOT NULL", recorded;
@@ -571,7 +596,7 @@ VerifyResult LogReader::verify() {
             }
             closed[t] = true;
         }
-        on_air.push_back(rows.view(1) == "on_air");
+        on_air.push_back(rows.view(1) == names::name(names::EntryKind::on_air));
         closed.push_back(false);
         prev.assign(stored_hash);
         last_recorded.assign(rows.view(2));

@@ -21,10 +21,11 @@ struct LogFilter {
     std::optional<Instant> from;              ///< scheduled (or recorded, when none) >= from
     std::optional<Instant> to;                ///< ... < to
     std::optional<std::string> announcement;  ///< announcement id
-    std::optional<std::string> status;        ///< broadcast status
+    std::optional<names::Status> status;      ///< broadcast status
     /// Entry kinds to read, all when empty; by default the outcomes and commands (an on_air
     /// entry only marks a start, its outcome repeats it).
-    std::vector<std::string> kinds = {"broadcast", "operator"};
+    std::vector<names::EntryKind> kinds = {names::EntryKind::broadcast,
+                                           names::EntryKind::operator_command};
 };
 
 /// A stored schedule version.

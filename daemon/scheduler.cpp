@@ -66,7 +66,7 @@ void Scheduler::replace_schedule(const LoadedSchedule& schedule) {
     for (auto it = broadcasts_.begin(); it != broadcasts_.end();) {
         auto current = it++;
         if (current->state == Broadcast::State::waiting && current->claims())
-            skip(current, "skipped", "the schedule was reloaded before it could air");
+            skip(current, names::Status::skipped, "the schedule was reloaded before it could air");
     }
     schedule_ = &schedule;
     // What is on air keeps its zones until its planned end; the new schedule is planned
@@ -86,7 +86,7 @@ void Scheduler::shutdown(const std::string& reason) {
     for (auto it = broadcasts_.begin(); it != broadcasts_.end();) {
         auto current = it++;
         if (current->state == Broadcast::State::on_air)
-            finish(current, "cancelled", reason);
+            finish(current, names::Status::cancelled, reason);
         else {
             player_.stop(current->player_id);
             broadcasts_.erase(current);
@@ -100,7 +100,7 @@ std::vector<std::string> Scheduler::stop_all(const std::string& reason) {
         auto current = it++;
         if (current->state != Broadcast::State::on_air) continue;
         ids.push_back(current->id);
-        finish(current, "cancelled", reason);
+        finish(current, names::Status::cancelled, reason);
     }
     try_start();
     return ids;
@@ -138,7 +138,7 @@ void Scheduler::plan() {
                     return b.claims() && b.id == f.announcement->id && b.scheduled == f.scheduled;
                 });
             if (!known && !log_.is_claimed(f.announcement->id, f.scheduled))
-                prepare(f, "schedule", f.scheduled);
+                prepare(f, names::Trigger::schedule, f.scheduled);
         }
         timer_->set(at - start_lead, [this, at] {
             if (!stopped_) due(at);
@@ -183,7 +183,7 @@ Scheduler::AdHoc Scheduler::describe(const LoadedSchedule& schedule, const sch::
 }
 
 Scheduler::BroadcastList::iterator Scheduler::prepare(const AdHoc& what, Instant scheduled,
-                                                      const std::string& trigger) {
+                                                      names::Trigger trigger) {
     audio::BroadcastRequest request;
     request.label = what.id;
     request.scheduled = scheduled;
@@ -206,7 +206,7 @@ Scheduler::BroadcastList::iterator Scheduler::prepare(const AdHoc& what, Instant
     b.audio_sha256 = what.audio.sha256;
     b.scheduled = b.measured_from = scheduled;
     b.trigger = trigger;
-    b.key.operator_emergency = trigger == "emergency";
+    b.key.operator_emergency = trigger == names::Trigger::emergency;
     b.key.scheduled = scheduled;
     b.key.priority = what.priority;
     b.key.order = sch::operator_order;
@@ -215,8 +215,7 @@ Scheduler::BroadcastList::iterator Scheduler::prepare(const AdHoc& what, Instant
     return prepare_request(std::move(b), std::move(request));
 }
 
-void Scheduler::prepare(const sch::Firing& firing, const std::string& trigger,
-                        Instant measured_from) {
+void Scheduler::prepare(const sch::Firing& firing, names::Trigger trigger, Instant measured_from) {
     const auto& a = *firing.announcement;
     auto it = prepare(describe(*schedule_, a), firing.scheduled, trigger);
     it->max_delay = a.max_delay;
@@ -231,7 +230,7 @@ void Scheduler::due(Instant scheduled) {
             continue;
         current->state = Broadcast::State::waiting;
         if (paused_)
-            skip(current, "skipped",
+            skip(current, names::Status::skipped,
                  "held by the operator (" + paused_by_ + " paused the schedule)");
     }
     cursor_ = std::max(cursor_, scheduled + milliseconds(1));
@@ -250,27 +249,28 @@ void Scheduler::catch_up(Instant since, Instant now, const char* why) {
                 "catching up {} of {} ({} late)", a.id, sch::format_local_time(f.scheduled, tz),
                 sch::format_duration(std::chrono::round<std::chrono::seconds>(now - f.scheduled)));
             // Its max_delay counts from now, the moment it is caught up.
-            prepare(f, "catch-up", now);
+            prepare(f, names::Trigger::catch_up, now);
             broadcasts_.back().state = Broadcast::State::waiting;
             continue;
         }
         LogEntry e;
-        e.kind = "broadcast";
+        e.kind = names::EntryKind::broadcast;
         e.station = schedule_->schedule.station_name;
         e.announcement_id = a.id;
         e.title = a.title;
-        e.trigger = "schedule";
+        e.trigger = names::Trigger::schedule;
         e.zones = a.zones;
         e.scheduled = f.scheduled;
         e.schedule_sha256 = schedule_->sha256;
         if (paused_) {
-            e.status = "skipped";
+            e.status = names::Status::skipped;
             e.error = "held by the operator (" + paused_by_ + " paused the schedule)";
         } else {
-            e.status = "missed";
+            e.status = names::Status::missed;
             e.error = decision.reason;
         }
-        if (log_.record_not_aired(e)) spdlog::warn("{} {}: {}", e.status, a.id, e.error);
+        if (log_.record_not_aired(e))
+            spdlog::warn("{} {}: {}", names::name(*e.status), a.id, e.error);
     }
     cursor_ = std::max(cursor_, now);
     try_start();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "audio/player.hpp"
+#include "common/names.hpp"
 #include "daemon/broadcast_log.hpp"
 #include "daemon/controller.hpp"
 #include "daemon/loaded_schedule.hpp"
@@ -112,23 +113,22 @@ class Scheduler {
 
     void plan();
     void drop_prepared();
-    void prepare(const schedules::Firing& firing, const std::string& trigger,
-                 Instant measured_from);
-    BroadcastList::iterator prepare(const AdHoc& what, Instant scheduled,
-                                    const std::string& trigger);
+    void prepare(const schedules::Firing& firing, names::Trigger trigger, Instant measured_from);
+    BroadcastList::iterator prepare(const AdHoc& what, Instant scheduled, names::Trigger trigger);
     BroadcastList::iterator prepare_request(Broadcast b, audio::BroadcastRequest request);
     void due(Instant scheduled);
     void catch_up(Instant since, Instant now, const char* why);
     void try_start();
     bool begin(BroadcastList::iterator b, const schedules::Placement& placement);
-    void skip(BroadcastList::iterator b, const std::string& status, const std::string& reason);
-    void finish(BroadcastList::iterator b, const std::string& status, const std::string& error,
+    void skip(BroadcastList::iterator b, names::Status status, const std::string& reason);
+    void finish(BroadcastList::iterator b, names::Status status, const std::string& error,
                 std::optional<Instant> ended = std::nullopt);
     double zone_level(const std::string& zone, double schedule_level) const;
-    void emit(const char* event, const Broadcast& b, const std::string& status = "");
+    void emit(const char* event, const Broadcast& b,
+              std::optional<names::Status> status = std::nullopt);
     void on_started(audio::Player::Id id, audio::WallTime started);
     void on_done(audio::Player::Id id, const audio::BroadcastOutcome& outcome);
-    LogEntry entry_for(const Broadcast& b, const std::string& kind) const;
+    LogEntry entry_for(const Broadcast& b, names::EntryKind kind) const;
     BroadcastList::iterator find(audio::Player::Id id);
 
     TimeSource& time_;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/protocol.hpp"
 #include "daemon/scheduler_broadcast.hpp"
 #include "schedules/duration.hpp"
 #include "schedules/timefmt.hpp"
@@ -45,7 +46,7 @@ void Scheduler::try_start() {
         const sch::LiveDecision& d = decisions[i];
         switch (d.action) {
             case sch::LiveDecision::Action::skip:
-                skip(waiting[i], "skipped", d.placement.reason);
+                skip(waiting[i], names::Status::skipped, d.placement.reason);
                 break;
             case sch::LiveDecision::Action::start:
                 if (!begin(waiting[i], d.placement)) replan = true;
@@ -63,7 +64,7 @@ void Scheduler::try_start() {
     }
 }
 
-LogEntry Scheduler::entry_for(const Broadcast& b, const std::string& kind) const {
+LogEntry Scheduler::entry_for(const Broadcast& b, names::EntryKind kind) const {
     LogEntry e;
     e.kind = kind;
     e.station = schedule_->schedule.station_name;
@@ -81,13 +82,13 @@ LogEntry Scheduler::entry_for(const Broadcast& b, const std::string& kind) const
     return e;
 }
 
-void Scheduler::emit(const char* event, const Broadcast& b, const std::string& status) {
+void Scheduler::emit(const char* event, const Broadcast& b, std::optional<names::Status> status) {
     if (!event_) return;
     nlohmann::json j = {{"event", event},   {"announcement", b.id},
-                        {"title", b.title}, {"trigger", b.trigger},
+                        {"title", b.title}, {"trigger", names::name(b.trigger)},
                         {"zones", b.zones}, {"scheduled", format_utc(b.scheduled)}};
     if (b.started) j["started"] = format_utc(*b.started);
-    if (!status.empty()) j["status"] = status;
+    if (status) j["status"] = names::name(*status);
     event_(j);
 }
 
@@ -106,7 +107,7 @@ bool Scheduler::begin(BroadcastList::iterator it, const sch::Placement& placemen
         player_.start_at(b.player_id, placement.start);
     else if (airs)
         player_.start(b.player_id);
-    auto seq = log_.begin_broadcast(entry_for(b, "on_air"), b.claims());
+    auto seq = log_.begin_broadcast(entry_for(b, names::EntryKind::on_air), b.claims());
     if (!seq) {  // aired (or was settled) before a restart or clock step: never twice
         player_.stop(b.player_id);
         broadcasts_.erase(it);
@@ -116,7 +117,7 @@ bool Scheduler::begin(BroadcastList::iterator it, const sch::Placement& placemen
     b.began = began;
     if (b.failure) {
         spdlog::error("failed {}: {}", b.id, *b.failure);
-        finish(it, "failed", *b.failure, b.began);
+        finish(it, names::Status::failed, *b.failure, b.began);
         return false;
     }
     b.state = Broadcast::State::on_air;
@@ -125,10 +126,10 @@ bool Scheduler::begin(BroadcastList::iterator it, const sch::Placement& placemen
     return true;
 }
 
-void Scheduler::finish(BroadcastList::iterator it, const std::string& status,
-                       const std::string& error, std::optional<Instant> ended) {
+void Scheduler::finish(BroadcastList::iterator it, names::Status status, const std::string& error,
+                       std::optional<Instant> ended) {
     Broadcast& b = *it;
-    LogEntry e = entry_for(b, "broadcast");
+    LogEntry e = entry_for(b, names::EntryKind::broadcast);
     e.status = status;
     e.error = error;
     e.started = b.started;
@@ -138,21 +139,20 @@ void Scheduler::finish(BroadcastList::iterator it, const std::string& status,
     // Played through, it keeps its zones until its planned end, as the plan has it: the next
     // firing is decided against that, not against milliseconds of playback. Anything else
     // (stopped, preempted, failed) has left them.
-    if (status != "played") started_->release(b.zones, *e.ended, b.id);
-    if (status != "failed")
-        spdlog::info("{} {}{}{}", status, b.id, error.empty() ? "" : ": ", error);
-    emit("broadcast-end", b, status);
+    if (status != names::Status::played) started_->release(b.zones, *e.ended, b.id);
+    if (status != names::Status::failed)
+        spdlog::info("{} {}{}{}", names::name(status), b.id, error.empty() ? "" : ": ", error);
+    emit(protocol::event::broadcast_end, b, status);
     player_.stop(b.player_id);
     broadcasts_.erase(it);
 }
 
-void Scheduler::skip(BroadcastList::iterator it, const std::string& status,
-                     const std::string& reason) {
+void Scheduler::skip(BroadcastList::iterator it, names::Status status, const std::string& reason) {
     Broadcast& b = *it;
-    LogEntry e = entry_for(b, "broadcast");
+    LogEntry e = entry_for(b, names::EntryKind::broadcast);
     e.status = status;
     e.error = reason;
-    if (log_.record_not_aired(e)) spdlog::warn("{} {}: {}", status, b.id, reason);
+    if (log_.record_not_aired(e)) spdlog::warn("{} {}: {}", names::name(status), b.id, reason);
     player_.stop(b.player_id);
     broadcasts_.erase(it);
 }
@@ -168,7 +168,7 @@ void Scheduler::on_started(audio::Player::Id id, audio::WallTime started) {
     it->started = started;
     spdlog::info("on air: {} on {} ({} ms late)", it->id, fmt::join(it->zones, ","),
                  (started - it->scheduled).count());
-    emit("broadcast-start", *it);
+    emit(protocol::event::broadcast_start, *it);
 }
 
 void Scheduler::on_done(audio::Player::Id id, const audio::BroadcastOutcome& outcome) {
@@ -184,10 +184,10 @@ void Scheduler::on_done(audio::Player::Id id, const audio::BroadcastOutcome& out
     }
     if (outcome.started && !b.started) b.started = outcome.started;
     using Status = audio::BroadcastOutcome::Status;
-    const std::string status = outcome.status == Status::played   ? "played"
-                               : outcome.status == Status::failed ? "failed"
-                                                                  : "cancelled";
-    if (status == "failed") spdlog::error("failed {}: {}", b.id, outcome.error);
+    const names::Status status = outcome.status == Status::played   ? names::Status::played
+                                 : outcome.status == Status::failed ? names::Status::failed
+                                                                    : names::Status::cancelled;
+    if (status == names::Status::failed) spdlog::error("failed {}: {}", b.id, outcome.error);
     finish(it, status, outcome.error, outcome.ended);
     try_start();
 }
@@ -198,7 +198,8 @@ void Scheduler::air_now(const AdHoc& a) {
     if (emergency) preempt(a.zones, "interrupted by an emergency message from " + a.who.user);
     // An emergency stands first in line (schedules::queue_order), ahead of anything waiting
     // for the same zones.
-    auto it = prepare(a, now, emergency ? "emergency" : "operator");
+    auto it =
+        prepare(a, now, emergency ? names::Trigger::emergency : names::Trigger::operator_request);
     it->state = Broadcast::State::waiting;
     try_start();
 }
@@ -211,7 +212,7 @@ void Scheduler::preempt(const std::vector<std::string>& zones, const std::string
             std::any_of(current->zones.begin(), current->zones.end(), [&](const std::string& z) {
                 return std::find(zones.begin(), zones.end(), z) != zones.end();
             });
-        if (shares) finish(current, "preempted", reason);
+        if (shares) finish(current, names::Status::preempted, reason);
     }
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/names.hpp"
 #include "daemon/scheduler.hpp"
 #include "schedules/live.hpp"
 
@@ -21,7 +22,7 @@ struct Scheduler::Broadcast {
     std::optional<schedules::Duration> max_delay;  // none: an operator's, waits as it takes
     schedules::Duration length{0};
     std::vector<std::string> audio_sha256;
-    std::string trigger;  // schedule | catch-up | operator | emergency
+    names::Trigger trigger = names::Trigger::schedule;
     std::optional<Who> who;
     Instant scheduled{};
     Instant measured_from{};  // max_delay counts from here: scheduled, or when caught up
@@ -36,7 +37,9 @@ struct Scheduler::Broadcast {
     Instant planned_end{};           // when the plan has its zones free again
 
     /// A scheduled firing, claimed in the log so that it airs at most once.
-    bool claims() const { return trigger == "schedule" || trigger == "catch-up"; }
+    bool claims() const {
+        return trigger == names::Trigger::schedule || trigger == names::Trigger::catch_up;
+    }
 
     /// As the engine sees it.
     schedules::Request request() const {

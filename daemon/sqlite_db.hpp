@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "daemon/broadcast_log.hpp"
 
@@ -44,9 +45,10 @@ class Statement {
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
-    Statement& bind(int i, const std::string& text) {
-        return check(sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
-                                       SQLITE_TRANSIENT));
+    /// Text, never NULL: an empty view (whose data() may be null) binds "".
+    Statement& bind(int i, std::string_view text) {
+        return check(sqlite3_bind_text(stmt_, i, text.empty() ? "" : text.data(),
+                                       static_cast<int>(text.size()), SQLITE_TRANSIENT));
     }
     Statement& bind(int i, std::int64_t value) {
         return check(sqlite3_bind_int64(stmt_, i, value));

@@ -14,8 +14,7 @@ const std::array<const char*, 7> kWeekdays = {"sun", "mon", "tue", "wed", "thu",
 
 bool valid_id(const std::string& id) {
     return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-               c == '-';
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     });
 }
 
@@ -35,11 +34,9 @@ std::optional<AudioRef> audio_ref(YamlReader& r, const YAML::Node& node, const s
 std::optional<Priority> priority_of(YamlReader& r, const YAML::Node& node) {
     auto value = r.text(node, "priority");
     if (!value) return std::nullopt;
-    static const std::vector<std::string> names = {"low", "normal", "high", "emergency"};
-    for (std::size_t i = 0; i < names.size(); ++i)
-        if (*value == names[i]) return static_cast<Priority>(i);
-    std::string hint = closest_match(*value, names);
-    r.error(node, "priority '" + *value + "' is not one of low, normal, high, emergency" +
+    if (auto p = names::parse_priority(*value)) return p;
+    std::string hint = closest_match(*value, names::all_names(names::priorities));
+    r.error(node, "priority '" + *value + "' is not one of " + names::listed(names::priorities) +
                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     return std::nullopt;
 }
@@ -114,8 +111,8 @@ std::optional<std::vector<FiringTime>> at_of(YamlReader& r, const YAML::Node& no
 
 std::optional<std::pair<FiringTime, FiringTime>> between_of(YamlReader& r, const YAML::Node& node) {
     if (!node.IsSequence() || node.size() != 2) {
-        r.error(node, "'between' must be two times, like [\"06:00\", \"08:00\"], not " +
-                          describe(node));
+        r.error(node,
+                "'between' must be two times, like [\"06:00\", \"08:00\"], not " + describe(node));
         return std::nullopt;
     }
     auto from = r.time_of_day(node[0], "between");
@@ -171,9 +168,9 @@ std::optional<Tts> tts_of(YamlReader& r, const YAML::Node& node) {
 
 const std::vector<std::string>& announcement_keys() {
     static const std::vector<std::string> keys = {
-        "id",     "title",    "audio",    "tts",      "chime",  "zones",   "volume",
-        "repeat", "gap",      "priority", "window",   "days",   "monthdays", "dates",
-        "except", "at",       "every",    "between",  "max_delay", "catch_up", "normalize"};
+        "id",     "title", "audio",    "tts",     "chime",     "zones",     "volume",
+        "repeat", "gap",   "priority", "window",  "days",      "monthdays", "dates",
+        "except", "at",    "every",    "between", "max_delay", "catch_up",  "normalize"};
     return keys;
 }
 
@@ -215,7 +212,8 @@ AnnouncementFields read_announcement_fields(YamlReader& r, const YAML::Node& nod
             f.tts_written = true;
             f.tts = tts_of(r, v);
         } else if (key == "chime") {
-            bool none = v.IsNull() || (v.IsScalar() && (v.Scalar() == "none" || v.Scalar() == "false"));
+            bool none =
+                v.IsNull() || (v.IsScalar() && (v.Scalar() == "none" || v.Scalar() == "false"));
             if (none)
                 f.chime = std::optional<AudioRef>{};
             else if (auto ref = audio_ref(r, v, "chime", base_dir))
@@ -301,10 +299,10 @@ std::optional<std::vector<FiringTime>> firing_times(YamlReader& r, const YAML::N
     }
     if (f.at_written) return f.at;
     if (f.every_written != f.between_written) {
-        r.error(node, "announcement '" + id + "' has '" +
-                          (f.every_written ? "every" : "between") + "' without '" +
-                          (f.every_written ? "between" : "every") + "': write both, like every: " +
-                          "30m and between: [\"06:00\", \"08:00\"]");
+        r.error(node,
+                "announcement '" + id + "' has '" + (f.every_written ? "every" : "between") +
+                    "' without '" + (f.every_written ? "between" : "every") +
+                    "': write both, like every: " + "30m and between: [\"06:00\", \"08:00\"]");
         return std::nullopt;
     }
     if (!f.every_written) {
@@ -379,7 +377,7 @@ std::optional<Announcement> build_announcement(YamlReader& r, const YAML::Node& 
             r.error_at(mark, "unknown zone '" + id + "'" +
                                  (hint.empty() ? " (zones: " + list + ")"
                                                : " (did you mean '" + hint + "'?)"));
-            }
+        }
     } else {
         for (const auto& z : schedule.zones) a.zones.push_back(z.id);
     }
@@ -403,11 +401,10 @@ std::optional<Announcement> build_announcement(YamlReader& r, const YAML::Node& 
     if (auto times = firing_times(r, node, own, defaults, a.id)) {
         std::stable_sort(times->begin(), times->end(),
                          [](const FiringTime& x, const FiringTime& y) { return x.time < y.time; });
-        times->erase(std::unique(times->begin(), times->end(),
-                                 [](const FiringTime& x, const FiringTime& y) {
-                                     return x.time == y.time;
-                                 }),
-                     times->end());
+        times->erase(
+            std::unique(times->begin(), times->end(),
+                        [](const FiringTime& x, const FiringTime& y) { return x.time == y.time; }),
+            times->end());
         a.times = std::move(*times);
     }
     return a;  // possibly incomplete: its errors are reported, and later checks still run

@@ -4,20 +4,6 @@
 
 namespace wardcast::schedules {
 
-const char* to_string(Priority p) noexcept {
-    switch (p) {
-        case Priority::low:
-            return "low";
-        case Priority::normal:
-            return "normal";
-        case Priority::high:
-            return "high";
-        case Priority::emergency:
-            return "emergency";
-    }
-    return "normal";
-}
-
 const Zone* Schedule::find_zone(const std::string& id) const noexcept {
     for (const Zone& z : zones) {
         if (z.id == id) return &z;

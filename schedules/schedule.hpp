@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/names.hpp"
 #include "schedules/diagnostic.hpp"
 #include "schedules/duration.hpp"
 
@@ -24,16 +25,14 @@ using LocalDate = date::local_days;
 /// Wall-clock time of day, seconds since local midnight (0 .. 86399).
 using TimeOfDay = std::chrono::seconds;
 
-/// Priorities, lowest first; the numeric order is the order of precedence.
-enum class Priority { low = 0, normal = 1, high = 2, emergency = 3 };
-
-/// "low", "normal", "high", "emergency".
-const char* to_string(Priority p) noexcept;
+/// Priorities, lowest first; the numeric order is the order of precedence. Their names
+/// ("low" … "emergency") are names::priorities.
+using Priority = names::Priority;
 
 /// An audio file named by a schedule: as written, resolved, and where it was written.
 struct AudioRef {
-    std::string written;          ///< the path as written in the YAML
-    std::filesystem::path path;   ///< resolved against the folder of the file that names it
+    std::string written;         ///< the path as written in the YAML
+    std::filesystem::path path;  ///< resolved against the folder of the file that names it
     Mark mark;
 };
 
@@ -47,8 +46,9 @@ struct Tts {
 /// A loudspeaker zone and where its sound goes (SPEC §3).
 struct Zone {
     std::string id;
-    std::string output = "auto";  ///< auto | alsa:DEV | pulse:SINK | file:PATH.wav | rtp://HOST:PORT | null
-    double volume = 1.0;          ///< 0.0 .. 1.0, multiplied with the announcement's
+    std::string output =
+        "auto";           ///< auto | alsa:DEV | pulse:SINK | file:PATH.wav | rtp://HOST:PORT | null
+    double volume = 1.0;  ///< 0.0 .. 1.0, multiplied with the announcement's
     Mark mark;
 };
 
@@ -92,9 +92,9 @@ struct Announcement {
     std::uint32_t monthdays = 0;            ///< bit d set: fires on day d of the month; 0 = any day
     std::vector<LocalDate> dates;           ///< sorted; empty = any date
     std::vector<LocalDate> except;          ///< sorted
-    std::vector<FiringTime> times;          ///< sorted by time, unique; from `at` or `every`+`between`
+    std::vector<FiringTime> times;  ///< sorted by time, unique; from `at` or `every`+`between`
 
-    std::string file;  ///< the schedule file this announcement was written in
+    std::string file;       ///< the schedule file this announcement was written in
     std::size_t order = 0;  ///< position across all files (main file first, then includes)
 };
 
@@ -106,10 +106,10 @@ struct Schedule {
     const date::time_zone* timezone = nullptr;  ///< never null after a successful load
     std::vector<Zone> zones;
     std::vector<QuietHours> quiet_hours;
-    std::vector<LocalDate> holidays;            ///< sorted
-    std::vector<Announcement> announcements;    ///< in SPEC order: main file, then includes
+    std::vector<LocalDate> holidays;          ///< sorted
+    std::vector<Announcement> announcements;  ///< in SPEC order: main file, then includes
     std::filesystem::path main_file;
-    std::vector<std::filesystem::path> files;   ///< main file first, then each include read
+    std::vector<std::filesystem::path> files;  ///< main file first, then each include read
 
     /// The zone with this id, or nullptr.
     const Zone* find_zone(const std::string& id) const noexcept;

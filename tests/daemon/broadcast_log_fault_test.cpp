@@ -24,19 +24,21 @@ namespace {
 using TempDir = wardcast::test::LogDir;
 
 using wardcast::test::at;
+using wardcast::test::Status;
+using wardcast::test::Trigger;
 
 LogEntry firing(const std::string& id, const std::string& scheduled) {
     LogEntry e;
     e.station = "Phường Bồ Đề";
     e.announcement_id = id;
     e.title = "Bản tin " + id;
-    e.trigger = "schedule";
+    e.trigger = Trigger::schedule;
     e.zones = {"to-1"};
     e.scheduled = at(scheduled);
     return e;
 }
 
-LogEntry outcome(const std::string& status) {
+LogEntry outcome(Status status) {
     LogEntry e;
     e.station = "Phường Bồ Đề";
     e.status = status;
@@ -75,7 +77,7 @@ TEST_CASE("a full disk holds entries in order and writes them with an intact cha
     CHECK_FALSE(log.fault());
 
     disk.fail_writes(code);
-    CHECK(log.finish_broadcast(*news, outcome("played")) == 2);  // held, not thrown
+    CHECK(log.finish_broadcast(*news, outcome(Status::played)) == 2);  // held, not thrown
     REQUIRE(log.fault());
     CHECK(log.fault()->held == 1);
     CHECK_FALSE(log.fault()->reason.empty());
@@ -88,10 +90,10 @@ TEST_CASE("a full disk holds entries in order and writes them with an intact cha
     CHECK(log.is_claimed("cchc", at("2026-12-01T00:05:00.000Z")));
     // A held claim still keeps a firing from airing twice.
     CHECK_FALSE(log.begin_broadcast(firing("cchc", "2026-12-01T00:05:00.000Z"), true));
-    CHECK(log.finish_broadcast(*cchc, outcome("played")) == 4);
-    CHECK_THROWS_AS(log.finish_broadcast(*cchc, outcome("played")), std::invalid_argument);
+    CHECK(log.finish_broadcast(*cchc, outcome(Status::played)) == 4);
+    CHECK_THROWS_AS(log.finish_broadcast(*cchc, outcome(Status::played)), std::invalid_argument);
     LogEntry skipped = firing("motcua", "2026-12-01T00:06:00.000Z");
-    skipped.status = "skipped";
+    skipped.status = Status::skipped;
     skipped.error = "zones busy with cchc";
     CHECK(log.record_not_aired(skipped));
     CHECK_FALSE(log.record_not_aired(skipped));
@@ -103,7 +105,7 @@ TEST_CASE("a full disk holds entries in order and writes them with an intact cha
     // What is recorded after a failed retry follows on, its outcome pointing at its start.
     auto late = log.begin_broadcast(firing("late", "2026-12-01T00:07:00.000Z"), true);
     CHECK(late == 7);
-    CHECK(log.finish_broadcast(*late, outcome("played")) == 8);
+    CHECK(log.finish_broadcast(*late, outcome(Status::played)) == 8);
 
     disk.heal();
     CHECK(log.retry());
@@ -113,11 +115,11 @@ TEST_CASE("a full disk holds entries in order and writes them with an intact cha
 
     const auto entries = log.entries();
     REQUIRE(entries.size() == 9);  // 8 recorded + the note of what was held
-    CHECK(entries[1].status == "played");
+    CHECK(entries[1].status == Status::played);
     CHECK(entries[1].on_air_seq == 1);
     CHECK(entries[2].announcement_id == "cchc");
     CHECK(entries[3].on_air_seq == 3);
-    CHECK(entries[4].status == "skipped");
+    CHECK(entries[4].status == Status::skipped);
     CHECK(entries[5].command == "pause");
     CHECK(entries[7].on_air_seq == 7);
     CHECK(entries[8].command == "log-recovered");
@@ -192,7 +194,7 @@ TEST_CASE("a log on a file system mounted read-only opens, holds, and writes aft
     REQUIRE(log.fault());
     CHECK_THAT(log.fault()->reason, Catch::Contains("read-only"));
     CHECK(log.begin_broadcast(firing("news", "2026-12-01T00:00:00.000Z"), true) == 2);
-    CHECK(log.finish_broadcast(2, outcome("played")) == 3);
+    CHECK(log.finish_broadcast(2, outcome(Status::played)) == 3);
     CHECK_FALSE(log.retry());
     CHECK(log.fault()->held == 2);
 
@@ -200,7 +202,7 @@ TEST_CASE("a log on a file system mounted read-only opens, holds, and writes aft
     CHECK(log.retry());
     const auto entries = log.entries();
     REQUIRE(entries.size() == 4);
-    CHECK(entries[2].status == "played");
+    CHECK(entries[2].status == Status::played);
     CHECK(entries[3].command == "log-recovered");
     CHECK(verify(path).intact);
 }

@@ -160,7 +160,7 @@ TEST_CASE("announce passes file, voice and zones through", "[control]") {
     CHECK(r.file == "/srv/audio/mat-nuoc.wav");
     CHECK(!r.tts);
     CHECK(r.voice == "vi+f2");
-    CHECK(r.priority == "normal");
+    CHECK(r.priority == names::Priority::normal);
     CHECK(r.zones == std::vector<std::string>{"cho", "to-dan-pho-1"});
 }
 

@@ -33,7 +33,7 @@ class FakeController : public daemon::Controller {
         daemon::OnAirInfo on_air;
         on_air.announcement = "cchc-dvc";
         on_air.title = "Dịch vụ công trực tuyến";
-        on_air.trigger = "schedule";
+        on_air.trigger = names::Trigger::schedule;
         on_air.zones = {"to-dan-pho-1", "to-dan-pho-2"};
         on_air.scheduled = hanoi(6, 0);
         on_air.started = hanoi(6, 0);
@@ -101,7 +101,7 @@ class FakeController : public daemon::Controller {
             std::lock_guard lock(mutex_);
             announce_ = r;
         }
-        record("announce " + r.priority, who);
+        record("announce " + std::string(names::name(r.priority)), who);
     }
     std::vector<std::string> stop(const daemon::Who& who) override {
         record("stop", who);

@@ -49,13 +49,16 @@ class RawDb {
 };
 
 using wardcast::test::at;
+using wardcast::test::EntryKind;
+using wardcast::test::Status;
+using wardcast::test::Trigger;
 
 LogEntry firing(const std::string& id, const std::string& scheduled) {
     LogEntry e;
     e.station = "Phường Bồ Đề";
     e.announcement_id = id;
     e.title = "Bản tin " + id;
-    e.trigger = "schedule";
+    e.trigger = Trigger::schedule;
     e.zones = {"chợ", "trường"};
     e.scheduled = at(scheduled);
     e.started = *e.scheduled + 1500ms;
@@ -66,7 +69,7 @@ LogEntry firing(const std::string& id, const std::string& scheduled) {
 }
 
 /// The outcome of `on_air`, repeating its fields as the daemon does.
-LogEntry outcome(LogEntry on_air, const std::string& status, const std::string& error = "") {
+LogEntry outcome(LogEntry on_air, Status status, const std::string& error = "") {
     on_air.status = status;
     on_air.error = error;
     on_air.ended = *on_air.started + 3min;
@@ -75,7 +78,7 @@ LogEntry outcome(LogEntry on_air, const std::string& status, const std::string& 
 
 LogEntry command(const std::string& text) {
     LogEntry e;
-    e.trigger = "operator";
+    e.trigger = Trigger::operator_request;
     e.uid = 1000;
     e.user = "tuan";
     e.command = text;
@@ -93,19 +96,20 @@ fs::path make_log(const TempDir& dir) {
     log.record_operator(command("pause"));
     const LogEntry news1 = firing("news", "2031-03-01T00:00:00.000Z");
     log.begin_broadcast(news1, true);
-    log.finish_broadcast(2, outcome(news1, "played"));
+    log.finish_broadcast(2, outcome(news1, Status::played));
     LogEntry skipped = firing("weather", "2031-03-01T01:00:00.000Z");
-    skipped.status = "skipped";
+    skipped.status = Status::skipped;
     skipped.error = "zones busy with news until 08:01; waited longer than max_delay 1m";
     skipped.started.reset();
     skipped.lateness_ms.reset();
     log.record_not_aired(skipped);
     const LogEntry news2 = firing("news", "2031-03-02T00:00:00.000Z");
     log.begin_broadcast(news2, true);
-    log.finish_broadcast(5, outcome(news2, "failed", "alsa: device \"hw:1\" busy, retry later"));
+    log.finish_broadcast(5,
+                         outcome(news2, Status::failed, "alsa: device \"hw:1\" busy, retry later"));
     log.record_operator(command("resume"));
     LogEntry missed = firing("weather", "2031-03-03T01:00:00.000Z");
-    missed.status = "missed";
+    missed.status = Status::missed;
     missed.started.reset();
     log.record_not_aired(missed);
     return path;
@@ -128,7 +132,7 @@ TEST_CASE("each streams outcomes and commands in append order, on_air only when 
     LogReader reader(path);
     CHECK(seqs(reader, {}) == Seqs{1, 3, 4, 6, 7, 8});
     LogFilter on_air;
-    on_air.kinds = {"on_air"};
+    on_air.kinds = {EntryKind::on_air};
     CHECK(seqs(reader, on_air) == Seqs{2, 5});
     LogFilter everything;
     everything.kinds.clear();
@@ -144,6 +148,7 @@ TEST_CASE("each streams outcomes and commands in append order, on_air only when 
         CHECK(e.recorded_at == w.recorded_at);
         CHECK(e.station == w.station);
         CHECK(e.title == w.title);
+        CHECK(e.trigger == w.trigger);
         CHECK(e.uid == w.uid);
         CHECK(e.user == w.user);
         CHECK(e.zones == w.zones);
@@ -196,17 +201,36 @@ TEST_CASE("each filters by announcement and status, and filters combine", "[read
     news.announcement = "news";
     CHECK(seqs(reader, news) == Seqs{3, 6});
     LogFilter failed;
-    failed.status = "failed";
+    failed.status = Status::failed;
     CHECK(seqs(reader, failed) == Seqs{6});
     LogFilter weather_missed;
     weather_missed.announcement = "weather";
-    weather_missed.status = "missed";
+    weather_missed.status = Status::missed;
     CHECK(seqs(reader, weather_missed) == Seqs{8});
     weather_missed.to = at("2031-03-03T00:00:00.000Z");
     CHECK(seqs(reader, weather_missed).empty());
     LogFilter unknown;
     unknown.announcement = "khong-co";
     CHECK(seqs(reader, unknown).empty());
+}
+
+TEST_CASE("each refuses an entry whose trigger or status is none of the names", "[reader]") {
+    TempDir dir;
+    const fs::path path = make_log(dir);
+    {
+        RawDb raw(path);
+        raw.exec(
+            "DROP TRIGGER entries_no_update; UPDATE entries SET trigger = 'bằng tay' WHERE seq = "
+            "4");
+    }
+    LogReader reader(path);
+    LogFilter news;
+    news.announcement = "news";
+    CHECK(seqs(reader, news) == Seqs{3, 6});  // a filter that does not reach it reads on
+    CHECK_THROWS_WITH(seqs(reader, {}),
+                      "broadcast log " + path.string() +
+                          ": entry 4 is malformed: its trigger \"bằng tay\" is not one of "
+                          "schedule, catch-up, operator, emergency");
 }
 
 TEST_CASE("stored schedule versions come oldest first", "[reader]") {
@@ -270,7 +294,7 @@ TEST_CASE("lists the quick check cannot settle are checked by the recipe", "[rea
         LogEntry e = firing("news", "2031-03-01T00:00:00.000Z");
         e.zones = {"tổ \"1\"", "back\\slash"};  // stored with escapes
         log.begin_broadcast(e, true);
-        log.finish_broadcast(1, outcome(e, "played"));
+        log.finish_broadcast(1, outcome(e, Status::played));
     }
     const VerifyResult r = LogReader(path).verify();
     CHECK(r.intact);
@@ -303,6 +327,12 @@ TEST_CASE("verify names the first entry changed, removed, inserted or reordered"
          "entry 4 was changed: its scheduled \"hôm qua\" is not an instant"},
         {"zones not a list", "UPDATE entries SET zones = 'chợ' WHERE seq = 5", 5,
          "entry 5 was changed: its zones are not a JSON list of names"},
+        {"a trigger no wardcast writes", "UPDATE entries SET trigger = 'thủ công' WHERE seq = 3", 3,
+         "entry 3 was changed: its trigger \"thủ công\" is not one of schedule, catch-up, "
+         "operator, emergency"},
+        {"a status on a start", "UPDATE entries SET status = 'aired' WHERE seq = 2", 2,
+         "entry 2 was changed: its status \"aired\" is not one of played, failed, skipped, "
+         "missed, preempted, cancelled, interrupted"},
         {"a hash replaced", "UPDATE entries SET hash = prev_hash WHERE seq = 8", 8,
          "entry 8 was changed: its hash does not match its content"},
         {"one entry deleted", "DELETE FROM entries WHERE seq = 4", 4,

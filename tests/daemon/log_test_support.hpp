@@ -8,6 +8,7 @@
 #include <string>
 
 #include "daemon/broadcast_log.hpp"
+#include "tests/names_strings.hpp"
 
 namespace wardcast::test {
 

@@ -202,10 +202,11 @@ Outcome run_case(std::uint64_t seed, bool overrun) {
     time.run_until(to + 1h);
     std::map<std::string, Fate> aired;
     for (const auto& e : log.entries()) {
-        if (e.kind != "broadcast") continue;
+        if (e.kind != names::EntryKind::broadcast) continue;
         Fate f;
-        f.status = e.status == "played" ? "scheduled" : e.status;
-        if (e.status == "played") f.start = e.started;
+        const bool played = e.status == names::Status::played;
+        f.status = played ? "scheduled" : std::string(names::name_or_empty(e.status));
+        if (played) f.start = e.started;
         f.reason = e.error;
         aired[e.announcement_id + "@" + daemon::format_utc(*e.scheduled)] = f;
     }

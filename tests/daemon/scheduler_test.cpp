@@ -19,6 +19,7 @@
 #include "daemon/clock_watch.hpp"
 #include "schedules/engine.hpp"
 #include "tests/daemon/manual_time.hpp"
+#include "tests/names_strings.hpp"
 #include "tests/schedules/schedule_files.hpp"
 #include "tests/skip.hpp"
 
@@ -93,7 +94,7 @@ struct Rig {
     std::vector<daemon::LogEntry> outcomes(const std::string& id) {
         std::vector<daemon::LogEntry> out;
         for (auto& e : log->entries())
-            if (e.kind == "broadcast" && e.announcement_id == id) out.push_back(e);
+            if (e.kind == names::EntryKind::broadcast && e.announcement_id == id) out.push_back(e);
         return out;
     }
     /// "played", "skipped: REASON", ... for the one outcome of `id`; "" when none.
@@ -102,8 +103,8 @@ struct Rig {
         if (rows.empty()) return "";
         REQUIRE(rows.size() == 1);
         const auto& e = rows.front();
-        std::string out = e.status;
-        if (e.trigger == "catch-up") out += " (catch-up)";
+        std::string out(names::name_or_empty(e.status));
+        if (e.trigger == names::Trigger::catch_up) out += " (catch-up)";
         if (!e.error.empty()) out += ": " + e.error;
         return out;
     }
@@ -159,9 +160,9 @@ TEST_CASE("a restart just after a firing later than its max_delay but within its
     rig.run_until(t0 + 30s);
     auto rows = rig.outcomes("tick");
     REQUIRE(rows.size() == 2);
-    CHECK(rows[0].status == "played");
-    CHECK(rows[1].status == "played");
-    CHECK(rows[1].trigger == "catch-up");
+    CHECK(rows[0].status == names::Status::played);
+    CHECK(rows[1].status == names::Status::played);
+    CHECK(rows[1].trigger == names::Trigger::catch_up);
     CHECK(rig.player.aired.at(1).started == t0 + 20s);
 }
 
@@ -311,7 +312,7 @@ TEST_CASE("an operator's emergency preempts what is on air; what waits goes afte
     CHECK(rig.outcome("after") == "played");
     auto rows = rig.outcomes("canh-bao-bao");
     REQUIRE(rows.size() == 1);
-    CHECK(rows[0].trigger == "emergency");
+    CHECK(rows[0].trigger == names::Trigger::emergency);
     CHECK(rows[0].user == "lan");
 }
 

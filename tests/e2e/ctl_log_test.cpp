@@ -11,11 +11,13 @@
 #include "daemon/broadcast_log.hpp"
 #include "tests/skip.hpp"
 #include "tests/e2e/ctl.hpp"
+#include "tests/names_strings.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
 using namespace wardcast::test;
 using namespace wardcast::daemon;
 using nlohmann::json;
+namespace names = wardcast::names;
 
 namespace {
 
@@ -45,17 +47,18 @@ class FixedClockWriter {
         e.seq = static_cast<std::int64_t>(entries.size()) + 1;
         e.prev_hash = entries.empty() ? std::string(64, '0') : entries.back().hash;
         e.hash = BroadcastLog::entry_hash(e, e.prev_hash);
-        auto text = [](const std::string& s) { return "'" + quoted(s) + "'"; };
+        auto text = [](std::string_view s) { return "'" + quoted(std::string(s)) + "'"; };
         auto opt = [](const auto& v, auto show) { return v ? show(*v) : std::string("NULL"); };
         auto instant = [&](Instant i) { return text(format_utc(i)); };
         auto number = [](std::int64_t n) { return std::to_string(n); };
         const std::string sql =
-            "INSERT INTO entries VALUES (" + number(e.seq) + "," + text(e.kind) + "," +
+            "INSERT INTO entries VALUES (" + number(e.seq) + "," + text(names::name(e.kind)) + "," +
             instant(e.recorded_at) + "," + text(e.station) + "," + text(e.announcement_id) + "," +
-            text(e.title) + "," + text(e.trigger) + "," + opt(e.uid, number) + "," + text(e.user) +
-            "," + text(json(e.zones).dump()) + "," + opt(e.scheduled, instant) + "," +
-            opt(e.started, instant) + "," + opt(e.ended, instant) + "," +
-            opt(e.lateness_ms, number) + "," + text(e.status) + "," + text(e.error) + "," +
+            text(e.title) + "," + text(names::name_or_empty(e.trigger)) + "," + opt(e.uid, number) +
+            "," + text(e.user) + "," + text(json(e.zones).dump()) + "," +
+            opt(e.scheduled, instant) + "," + opt(e.started, instant) + "," +
+            opt(e.ended, instant) + "," + opt(e.lateness_ms, number) + "," +
+            text(names::name_or_empty(e.status)) + "," + text(e.error) + "," +
             text(json(e.audio_sha256).dump()) + "," + text(e.schedule_sha256) + "," +
             opt(e.on_air_seq, number) + "," + text(e.command) + "," + text(e.result) + "," +
             text(e.prev_hash) + "," + text(e.hash) + ")";
@@ -64,7 +67,7 @@ class FixedClockWriter {
         INFO((error ? error : ""));
         sqlite3_free(error);
         REQUIRE(error == nullptr);
-        if (e.scheduled && (e.kind == "on_air" || !e.on_air_seq)) {
+        if (e.scheduled && (e.kind == EntryKind::on_air || !e.on_air_seq)) {
             sqlite3_exec(db_,
                          ("INSERT INTO claims VALUES (" + text(e.announcement_id) + "," +
                           instant(*e.scheduled) + "," + number(e.seq) + ")")
@@ -109,21 +112,22 @@ class LogFixture {
         }
         FixedClockWriter w(db);
         LogEntry op;
-        op.kind = "operator", op.station = "Phường Bồ Đề", op.trigger = "operator";
+        op.kind = EntryKind::operator_command, op.station = "Phường Bồ Đề",
+        op.trigger = Trigger::operator_request;
         op.uid = 1000, op.user = "tuan", op.command = "volume all 0.8", op.result = "ok";
         op.schedule_sha256 = sha, op.recorded_at = local("2031-03-01T05:50:00.250");
         w.append(op);
 
         LogEntry dvc;
-        dvc.kind = "on_air", dvc.station = "Phường Bồ Đề", dvc.announcement_id = "dvc";
-        dvc.title = "Dịch vụ công trực tuyến mức độ 3, 4", dvc.trigger = "schedule";
+        dvc.kind = EntryKind::on_air, dvc.station = "Phường Bồ Đề", dvc.announcement_id = "dvc";
+        dvc.title = "Dịch vụ công trực tuyến mức độ 3, 4", dvc.trigger = Trigger::schedule;
         dvc.zones = {"to-dan-pho-1", "cho-phuong"}, dvc.schedule_sha256 = sha;
         dvc.audio_sha256 = {std::string(64, 'a'), std::string(64, 'b')};
         dvc.scheduled = local("2031-03-01T06:00:00.000");
         dvc.started = local("2031-03-01T06:00:01.234"), dvc.lateness_ms = 1234;
         dvc.recorded_at = *dvc.started;
         w.append(dvc);
-        dvc.kind = "broadcast", dvc.on_air_seq = 2, dvc.status = "played";
+        dvc.kind = EntryKind::broadcast, dvc.on_air_seq = 2, dvc.status = Status::played;
         dvc.ended = local("2031-03-01T06:01:30.734"), dvc.recorded_at = *dvc.ended;
         w.append(dvc);
 
@@ -131,16 +135,16 @@ class LogFixture {
         tc.announcement_id = "tiem-chung", tc.title = "Lịch tiêm chủng \"mở rộng\"";
         tc.zones = {"cho-phuong"}, tc.audio_sha256 = {std::string(64, 'c')};
         tc.on_air_seq.reset(), tc.started.reset(), tc.ended.reset(), tc.lateness_ms.reset();
-        tc.scheduled = local("2031-03-01T06:01:00.000"), tc.status = "skipped";
+        tc.scheduled = local("2031-03-01T06:01:00.000"), tc.status = Status::skipped;
         tc.error = "zones busy with dvc until 06:01:30; waited longer than max_delay 0s";
         tc.recorded_at = local("2031-03-01T06:01:00.010");
         w.append(tc);
-        tc.kind = "on_air", tc.status = "", tc.error = "";
+        tc.kind = EntryKind::on_air, tc.status.reset(), tc.error = "";
         tc.scheduled = local("2031-03-02T06:30:00.000"),
         tc.started = local("2031-03-02T06:30:00.500");
         tc.lateness_ms = 500, tc.recorded_at = *tc.started;
         w.append(tc);
-        tc.kind = "broadcast", tc.on_air_seq = 5, tc.status = "failed";
+        tc.kind = EntryKind::broadcast, tc.on_air_seq = 5, tc.status = Status::failed;
         tc.error = "alsa: cannot open \"hw:1,0\": Device or resource busy";
         tc.ended = local("2031-03-02T06:30:00.900"), tc.recorded_at = *tc.ended;
         w.append(tc);
@@ -149,18 +153,19 @@ class LogFixture {
         op.command = "announce --tts \"Kính thưa bà con, mất điện\" --priority emergency";
         w.append(op);
         LogEntry em;
-        em.kind = "on_air", em.station = "Phường Bồ Đề", em.title = "Kính thưa bà con, mất điện";
-        em.trigger = "emergency", em.uid = 1001, em.user = "lan";
+        em.kind = EntryKind::on_air, em.station = "Phường Bồ Đề",
+        em.title = "Kính thưa bà con, mất điện";
+        em.trigger = Trigger::emergency, em.uid = 1001, em.user = "lan";
         em.zones = {"to-dan-pho-1", "cho-phuong"}, em.schedule_sha256 = sha;
         em.audio_sha256 = {std::string(64, 'd')};
         em.started = local("2031-03-02T09:15:00.100"), em.recorded_at = *em.started;
         w.append(em);
-        em.kind = "broadcast", em.on_air_seq = 8, em.status = "played";
+        em.kind = EntryKind::broadcast, em.on_air_seq = 8, em.status = Status::played;
         em.ended = local("2031-03-02T09:15:20.100"), em.recorded_at = *em.ended;
         w.append(em);
 
-        tc.kind = "broadcast", tc.on_air_seq.reset(), tc.started.reset(), tc.ended.reset();
-        tc.lateness_ms.reset(), tc.status = "missed";
+        tc.kind = EntryKind::broadcast, tc.on_air_seq.reset(), tc.started.reset(), tc.ended.reset();
+        tc.lateness_ms.reset(), tc.status = Status::missed;
         tc.scheduled = local("2031-03-03T06:30:00.000");
         tc.error = "the daemon was down; later than catch_up 5m";
         tc.recorded_at = local("2031-03-03T07:00:00.000");
@@ -440,11 +445,13 @@ TEST_CASE("an auditor's .backup copy in a folder they cannot write reads and ver
     const auto tool = dir.path() / "wardcastctl";
     std::filesystem::copy_file(WARDCASTCTL, tool);
     std::filesystem::permissions(tool, std::filesystem::perms(0755));
-    auto r = run_process({"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "verify", "--db", copy});
+    auto r = run_process(
+        {"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "verify", "--db", copy});
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.out.find(": intact: 10 entries") != std::string::npos);
-    r = run_process({"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "log", "--db", copy, "--json"});
+    r = run_process(
+        {"/usr/sbin/runuser", "-u", "nobody", "--", tool.string(), "log", "--db", copy, "--json"});
     CHECK(r.exit_code == 0);
     CHECK_FALSE(r.out.empty());
     CHECK_FALSE(std::filesystem::exists(copy + "-shm"));  // read as it is, nothing written

@@ -25,6 +25,7 @@
 
 using namespace wardcast::test;
 using namespace std::chrono_literals;
+using wardcast::names::Trigger;
 
 namespace {
 
@@ -253,12 +254,13 @@ TEST_CASE("the STATUS= line says what is on air, paused or next", "[daemon][syst
     StatusInfo next_seconds = nothing;
     next_seconds.next = wardcast::daemon::NextInfo{"sang", "", {"a"}, at(23h + 30s)};
     StatusInfo on_air = next;
-    on_air.on_air.push_back({"sang", "Buổi sáng", "schedule", {"a", "b"}, at(23h), at(23h), 90s});
     on_air.on_air.push_back(
-        {"emergency", "", "emergency", {"c"}, at(23h + 10s), at(23h + 10s), 5s});
+        {"sang", "Buổi sáng", Trigger::schedule, {"a", "b"}, at(23h), at(23h), 90s});
+    on_air.on_air.push_back(
+        {"emergency", "", Trigger::emergency, {"c"}, at(23h + 10s), at(23h + 10s), 5s});
     StatusInfo early = nothing;
     early.on_air.push_back(
-        {"sang", "", "schedule", {"a"}, at(23h), at(22h + 59min + 59s + 984ms), 1s});
+        {"sang", "", Trigger::schedule, {"a"}, at(23h), at(22h + 59min + 59s + 984ms), 1s});
     StatusInfo paused = next;
     paused.paused = true;
     StatusInfo paused_until = paused;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/broadcast_log.hpp"
+#include "tests/names_strings.hpp"
 
 namespace wardcast::test {
 
@@ -31,23 +32,24 @@ class FixedClockWriter {
         e.seq = static_cast<std::int64_t>(entries.size()) + 1;
         e.prev_hash = entries.empty() ? std::string(64, '0') : entries.back().hash;
         e.hash = daemon::BroadcastLog::entry_hash(e, e.prev_hash);
-        auto text = [](const std::string& s) { return "'" + quoted(s) + "'"; };
+        auto text = [](std::string_view s) { return "'" + quoted(std::string(s)) + "'"; };
         auto opt = [](const auto& v, auto show) { return v ? show(*v) : std::string("NULL"); };
         auto instant = [&](daemon::Instant i) { return text(daemon::format_utc(i)); };
         auto number = [](std::int64_t n) { return std::to_string(n); };
         const std::string sql =
-            "INSERT INTO entries VALUES (" + number(e.seq) + "," + text(e.kind) + "," +
+            "INSERT INTO entries VALUES (" + number(e.seq) + "," + text(names::name(e.kind)) + "," +
             instant(e.recorded_at) + "," + text(e.station) + "," + text(e.announcement_id) + "," +
-            text(e.title) + "," + text(e.trigger) + "," + opt(e.uid, number) + "," + text(e.user) +
-            "," + text(json(e.zones).dump()) + "," + opt(e.scheduled, instant) + "," +
-            opt(e.started, instant) + "," + opt(e.ended, instant) + "," +
-            opt(e.lateness_ms, number) + "," + text(e.status) + "," + text(e.error) + "," +
+            text(e.title) + "," + text(names::name_or_empty(e.trigger)) + "," + opt(e.uid, number) +
+            "," + text(e.user) + "," + text(json(e.zones).dump()) + "," +
+            opt(e.scheduled, instant) + "," + opt(e.started, instant) + "," +
+            opt(e.ended, instant) + "," + opt(e.lateness_ms, number) + "," +
+            text(names::name_or_empty(e.status)) + "," + text(e.error) + "," +
             text(json(e.audio_sha256).dump()) + "," + text(e.schedule_sha256) + "," +
             opt(e.on_air_seq, number) + "," + text(e.command) + "," + text(e.result) + "," +
             text(e.prev_hash) + "," + text(e.hash) + ")";
         exec(sql);
-        const bool claims = e.trigger == "schedule" || e.trigger == "catch-up";
-        if (claims && e.scheduled && (e.kind == "on_air" || !e.on_air_seq))
+        const bool claims = e.trigger == Trigger::schedule || e.trigger == Trigger::catch_up;
+        if (claims && e.scheduled && (e.kind == EntryKind::on_air || !e.on_air_seq))
             exec("INSERT INTO claims VALUES (" + text(e.announcement_id) + "," +
                  instant(*e.scheduled) + "," + number(e.seq) + ")");
         entries.push_back(e);

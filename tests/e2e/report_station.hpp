@@ -60,8 +60,9 @@ class Station {
     std::string load(const std::string& bundle, const std::string& when) {
         const std::string sha = audio::sha256_hex(bundle);
         daemon::BroadcastLog(db()).remember_schedule(sha, bundle, "/etc/wardcast/schedule.yaml");
-        daemon::LogEntry e =
-            operator_entry("load-schedule /etc/wardcast/schedule.yaml (start)", when);
+        daemon::LogEntry e = operator_entry(
+            names::load_schedule_entry("/etc/wardcast/schedule.yaml", names::LoadReason::start),
+            when);
         e.schedule_sha256 = sha;
         writer_->append(e);
         return sha;
@@ -78,24 +79,26 @@ class Station {
                std::chrono::milliseconds length, const std::string& status = "played",
                const std::string& trigger = "schedule", const std::string& title = "") {
         daemon::LogEntry e = entry(id, at(scheduled), trigger, title);
-        e.kind = "on_air";
+        e.kind = EntryKind::on_air;
         e.started = *e.scheduled + late;
         e.lateness_ms = late.count();
         e.recorded_at = *e.started;
         const auto on_air = writer_->append(e);
-        e.kind = "broadcast";
+        e.kind = EntryKind::broadcast;
         e.on_air_seq = on_air.seq;
         e.ended = *e.started + length;
         e.recorded_at = *e.ended;
-        e.status = status;
+        e.status = names::parse_status(status);
+        REQUIRE(e.status);
         writer_->append(e);
     }
 
     /// A scheduled firing that never aired: skipped or missed, recorded a second after it.
     void not_aired(const std::string& id, const std::string& scheduled, const std::string& status) {
         daemon::LogEntry e = entry(id, at(scheduled), "schedule", "");
-        e.kind = "broadcast";
-        e.status = status;
+        e.kind = EntryKind::broadcast;
+        e.status = names::parse_status(status);
+        REQUIRE(e.status);
         e.recorded_at = *e.scheduled + std::chrono::seconds(1);
         writer_->append(e);
     }
@@ -110,16 +113,17 @@ class Station {
         e.station = "Phường Bồ Đề";
         e.announcement_id = id;
         e.title = title.empty() ? id : title;
-        e.trigger = trigger;
+        e.trigger = names::parse_trigger(trigger);
+        REQUIRE(e.trigger);
         e.zones = {"all"};
         e.scheduled = scheduled;
         return e;
     }
     static daemon::LogEntry operator_entry(const std::string& command, const std::string& when) {
         daemon::LogEntry e;
-        e.kind = "operator";
+        e.kind = EntryKind::operator_command;
         e.station = "Phường Bồ Đề";
-        e.trigger = "operator";
+        e.trigger = Trigger::operator_request;
         e.command = command;
         e.result = "ok";
         e.recorded_at = at(when);

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tests/schedules/test_schedules.hpp"
@@ -315,8 +316,10 @@ TEST_CASE("schedule lookups find zones and announcements by id", "[engine]") {
 }
 
 TEST_CASE("priorities have their schedule-file names", "[engine]") {
-    CHECK(std::string(to_string(Priority::low)) == "low");
-    CHECK(std::string(to_string(Priority::normal)) == "normal");
-    CHECK(std::string(to_string(Priority::high)) == "high");
-    CHECK(std::string(to_string(Priority::emergency)) == "emergency");
+    // The schedule's priorities are the shared ones (common/names.hpp), names and all.
+    STATIC_REQUIRE(std::is_same_v<Priority, wardcast::names::Priority>);
+    CHECK(wardcast::names::name(Priority::low) == "low");
+    CHECK(wardcast::names::name(Priority::normal) == "normal");
+    CHECK(wardcast::names::name(Priority::high) == "high");
+    CHECK(wardcast::names::name(Priority::emergency) == "emergency");
 }

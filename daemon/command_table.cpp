@@ -358,6 +358,10 @@ std::variant<json, ReplyPieces, AnsweredLater> dispatch_in_pieces(
                      [&controller] { return controller.clock(); });
     } catch (const ControlError& e) {
         return protocol::make_error(request.id, e.code, e.what());
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {  // the clock failed
+        return protocol::make_error(request.id, err::failed, e.what());
     }
     // What is recorded, taken now: `args` reads the request, which may be gone by a later
     // answer.

@@ -2,6 +2,7 @@
 
 #include <date/date.h>
 
+#include <cassert>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -245,6 +246,7 @@ const OnlineCommand commands[] = {
 std::span<const OnlineCommand> online_commands() noexcept { return commands; }
 
 CLI::App* add_online_command(CLI::App& app, const OnlineCommand& command, OnlineOptions& o) {
+    assert(command.print || command.run);
     auto* sub = app.add_subcommand(command.name, command.help);
     sub->add_option("--socket", o.socket,
                     "wardcastd's control socket (default: /run/wardcast/control.sock, or for a "

@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
     ReportOptions report;  // report: the log against the schedule in force (auditors)
     auto* report_cmd = add_report_command(app, report);
 
-    OnlineOptions online;  // through the daemon: status, next, play, announce, stop, pause, ...
-    add_online_commands(app, online);
+    OnlineOptions online;  // through the daemon: one subcommand per row of its table
+    for (const auto& command : online_commands()) add_online_command(app, command, online);
 
     if (argc > 1 && argv[1][0] != '-') {
         std::vector<std::string> names;
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
         if (*report_cmd) return run_report(report, std::cout, std::cerr);
         if (*log_cmd) return run_log(log_options, std::cout, std::cerr);
         if (*verify_cmd) return run_verify(verify_options, std::cout, std::cerr);
-        if (!online.command.empty()) return run_online(online, std::cout, std::cerr);
+        if (online.command) return run_online(online, std::cout, std::cerr);
     } catch (const std::exception& e) {
         std::cerr << "wardcastctl: " << e.what() << '\n';
         return exit_failed;

@@ -2,6 +2,7 @@
 
 #include <date/date.h>
 
+#include <cassert>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -23,24 +24,6 @@ namespace {
 constexpr const char* exit_codes =
     "Exit status: 0 done; 1 refused or failed; 2 usage error; 3 wardcastd cannot be reached.";
 
-/// Adds one subcommand with the options every online command has. `check` runs after
-/// parsing; it throws CLI::ValidationError for a usage error.
-CLI::App* add(CLI::App& app, OnlineOptions& o, const char* name, const char* help,
-              std::function<void()> check = {}) {
-    auto* sub = app.add_subcommand(name, help);
-    sub->add_option("--socket", o.socket,
-                    "wardcastd's control socket (default: /run/wardcast/control.sock, or for a "
-                    "user $XDG_RUNTIME_DIR/wardcast/control.sock first)")
-        ->envname("WARDCAST_SOCKET");
-    sub->add_flag("--json", o.json, "one JSON object a line, for scripts");
-    sub->footer(exit_codes);
-    sub->callback([&o, name, check = std::move(check)] {
-        if (check) check();
-        o.command = name;
-    });
-    return sub;
-}
-
 /// "0.8", "1", "80%" → 0.0 .. 1.0.
 std::optional<double> parse_level(const std::string& text) {
     bool percent = !text.empty() && text.back() == '%';
@@ -59,33 +42,6 @@ std::optional<double> parse_level(const std::string& text) {
 
 std::string percent(double level) { return std::to_string(std::lround(level * 100)) + "%"; }
 
-json arguments(const OnlineOptions& o) {
-    json args = json::object();
-    if (o.command == cmd::next) {
-        args["n"] = o.count;
-    } else if (o.command == cmd::play) {
-        args["id"] = o.id;
-        if (o.zone) args["zone"] = *o.zone;
-    } else if (o.command == cmd::announce) {
-        if (o.tts) args["tts"] = *o.tts;
-        if (!o.file.empty()) args["file"] = std::filesystem::absolute(o.file).string();
-        if (o.voice) args["voice"] = *o.voice;
-        if (o.priority) args["priority"] = *o.priority;
-        if (!o.zones.empty()) args["zones"] = o.zones;
-    } else if (o.command == cmd::pause) {
-        if (o.until) args["until"] = *o.until;
-        if (o.pause_for) {
-            auto d = schedules::parse_duration(*o.pause_for).value_or(schedules::Duration(0));
-            auto until = date::floor<std::chrono::seconds>(std::chrono::system_clock::now() + d);
-            args["until"] = date::format("%FT%TZ", until);
-        }
-    } else if (o.command == cmd::volume) {
-        if (o.zone) args["zone"] = *o.zone;
-        args["level"] = o.level;
-    }
-    return args;
-}
-
 /// The daemon said no: its reason (and reload's error lines) on `err`.
 int refused(const OnlineOptions& o, const json& reply, std::ostream& out, std::ostream& err) {
     json error = reply.value("error", json::object());
@@ -93,52 +49,10 @@ int refused(const OnlineOptions& o, const json& reply, std::ostream& out, std::o
     for (const auto& line : error.value("errors", json::array()))
         if (line.is_string()) err << line.get<std::string>() << '\n';
     std::string message = error.value("message", std::string("the request failed"));
-    if (message.rfind(o.command + ":", 0) != 0) message = o.command + ": " + message;
+    const std::string name = o.command->name;
+    if (message.rfind(name + ":", 0) != 0) message = name + ": " + message;
     err << "wardcastctl: " << message << '\n';
     return exit_failed;
-}
-
-void print_result(const OnlineOptions& o, const json& r, std::ostream& out) {
-    if (o.command == cmd::status) {
-        print_status(r, out);
-    } else if (o.command == cmd::next) {
-        print_next(r, out);
-    } else if (o.command == cmd::play) {
-        out << "playing " << o.id << " now"
-            << (o.zone ? " on zone " + *o.zone : std::string(" on its zones")) << '\n';
-    } else if (o.command == cmd::announce) {
-        std::string zones;
-        for (const auto& z : o.zones) zones += (zones.empty() ? "" : ", ") + z;
-        const std::string priority =
-            r.value("priority", std::string(names::name(names::Priority::normal)));
-        const auto known = names::parse_priority(priority);
-        out << "announcing on " << (zones.empty() ? "every zone" : zones);
-        if (known == names::Priority::emergency)
-            out << " — emergency: interrupts what is on air";
-        else if (known != names::Priority::normal)
-            out << " (priority " << priority << ")";
-        out << '\n';
-    } else if (o.command == cmd::stop) {
-        std::string ids;
-        for (const auto& id : r.value("stopped", json::array()))
-            if (id.is_string()) ids += (ids.empty() ? "" : ", ") + id.get<std::string>();
-        out << (ids.empty() ? "nothing was on air" : "stopped: " + ids + " (logged cancelled)")
-            << '\n';
-    } else if (o.command == cmd::pause) {
-        auto until = r.value("until", json());
-        if (until.is_string())
-            out << "scheduled broadcasts paused until "
-                << StationTime(r.value("timezone", std::string())).when(until) << '\n';
-        else
-            out << "scheduled broadcasts paused until you resume (wardcastctl resume)\n";
-    } else if (o.command == cmd::resume) {
-        out << "scheduled broadcasts resumed\n";
-    } else if (o.command == cmd::reload) {
-        print_reload(r, out);
-    } else if (o.command == cmd::volume) {
-        out << "volume of " << (o.zone ? "zone " + *o.zone : std::string("every zone"))
-            << " set to " << percent(o.level) << '\n';
-    }
 }
 
 int run_watch(Client& client, const OnlineOptions& o, std::ostream& out, std::ostream& err) {
@@ -164,31 +78,39 @@ int run_watch(Client& client, const OnlineOptions& o, std::ostream& out, std::os
     return exit_unreachable;
 }
 
-}  // namespace
+// One command's pieces, in the order of the table below: its options, check, request and
+// printer.
 
-void add_online_commands(CLI::App& app, OnlineOptions& o) {
-    add(app, o, cmd::status,
-        "Show what is on air (with position), the next firing, pause, schedule and uptime");
+void print_status_result(const OnlineOptions&, const json& r, std::ostream& out) {
+    print_status(r, out);
+}
 
-    add(app, o, cmd::next, "List the next firings")
-        ->add_option("N", o.count, "how many (default 10)")
-        ->check(CLI::Range(1, 1000));
+void next_options(CLI::App& sub, OnlineOptions& o) {
+    sub.add_option("N", o.count, "how many (default 10)")->check(CLI::Range(1, 1000));
+}
+json next_request(const OnlineOptions& o) { return {{"n", o.count}}; }
+void print_next_result(const OnlineOptions&, const json& r, std::ostream& out) {
+    print_next(r, out);
+}
 
-    auto* play = add(app, o, cmd::play, "Air an announcement from the schedule now");
-    play->add_option("ID", o.id, "the announcement's id")->required();
-    play->add_option("--zone", o.zone, "only this zone (default: the announcement's zones)");
+void play_options(CLI::App& sub, OnlineOptions& o) {
+    sub.add_option("ID", o.id, "the announcement's id")->required();
+    sub.add_option("--zone", o.zone, "only this zone (default: the announcement's zones)");
+}
+json play_request(const OnlineOptions& o) {
+    json args = {{"id", o.id}};
+    if (o.zone) args["zone"] = *o.zone;
+    return args;
+}
+void print_play(const OnlineOptions& o, const json&, std::ostream& out) {
+    out << "playing " << o.id << " now"
+        << (o.zone ? " on zone " + *o.zone : std::string(" on its zones")) << '\n';
+}
 
-    auto* announce = add(app, o, cmd::announce,
-                         "Air an ad-hoc message: an audio FILE or --tts TEXT; "
-                         "--priority emergency interrupts what is on air",
-                         [&o] {
-                             if (o.file.empty() == !o.tts)
-                                 throw CLI::ValidationError(
-                                     "announce", "give an audio FILE or --tts TEXT (one of them)");
-                         });
-    announce->add_option("FILE", o.file, "an audio file wardcastd can read");
-    announce->add_option("--tts", o.tts, "text to speak instead of a file");
-    announce->add_option("--voice", o.voice, "text-to-speech voice (default vi)");
+void announce_options(CLI::App& sub, OnlineOptions& o) {
+    sub.add_option("FILE", o.file, "an audio file wardcastd can read");
+    sub.add_option("--tts", o.tts, "text to speak instead of a file");
+    sub.add_option("--voice", o.voice, "text-to-speech voice (default vi)");
     std::string priorities;  // "low, normal (default), high or emergency"
     for (std::size_t i = 0; i < names::priorities.size(); ++i) {
         const auto& p = names::priorities[i];
@@ -196,64 +118,181 @@ void add_online_commands(CLI::App& app, OnlineOptions& o) {
         priorities += p.name;
         if (p.value == names::Priority::normal) priorities += " (default)";
     }
-    announce->add_option("--priority", o.priority, priorities)
+    sub.add_option("--priority", o.priority, priorities)
         ->check(CLI::IsMember(names::all_names(names::priorities)));
-    announce->add_option("--zone", o.zones,
-                         "a zone to air on; repeat for more (default: every zone)");
+    sub.add_option("--zone", o.zones, "a zone to air on; repeat for more (default: every zone)");
+}
+void announce_check(OnlineOptions& o) {
+    if (o.file.empty() == !o.tts)
+        throw CLI::ValidationError("announce", "give an audio FILE or --tts TEXT (one of them)");
+}
+json announce_request(const OnlineOptions& o) {
+    json args = json::object();
+    if (o.tts) args["tts"] = *o.tts;
+    if (!o.file.empty()) {
+        if (!std::filesystem::exists(o.file)) throw std::runtime_error("no such file " + o.file);
+        args["file"] = std::filesystem::absolute(o.file).string();
+    }
+    if (o.voice) args["voice"] = *o.voice;
+    if (o.priority) args["priority"] = *o.priority;
+    if (!o.zones.empty()) args["zones"] = o.zones;
+    return args;
+}
+void print_announce(const OnlineOptions& o, const json& r, std::ostream& out) {
+    std::string zones;
+    for (const auto& z : o.zones) zones += (zones.empty() ? "" : ", ") + z;
+    const std::string priority =
+        r.value("priority", std::string(names::name(names::Priority::normal)));
+    const auto known = names::parse_priority(priority);
+    out << "announcing on " << (zones.empty() ? "every zone" : zones);
+    if (known == names::Priority::emergency)
+        out << " — emergency: interrupts what is on air";
+    else if (known != names::Priority::normal)
+        out << " (priority " << priority << ")";
+    out << '\n';
+}
 
-    auto* pause = add(app, o, cmd::pause, "Hold scheduled broadcasts (they are skipped)", [&o] {
-        if (o.pause_for && !schedules::parse_duration(*o.pause_for))
-            throw CLI::ValidationError(
-                "--for", "'" + *o.pause_for + "' is not a duration such as 90m or 1h30m");
-    });
-    auto* until = pause->add_option(
+void pause_options(CLI::App& sub, OnlineOptions& o) {
+    auto* until = sub.add_option(
         "--until", o.until,
         "until this instant: 2026-12-07T12:00, with an offset or in the station's time; "
         "or a date (its midnight)");
-    pause->add_option("--for", o.pause_for, "for this long: 90m, 2h, 1h30m")->excludes(until);
+    sub.add_option("--for", o.pause_for, "for this long: 90m, 2h, 1h30m")->excludes(until);
+}
+void pause_check(OnlineOptions& o) {
+    if (o.pause_for && !schedules::parse_duration(*o.pause_for))
+        throw CLI::ValidationError("--for",
+                                   "'" + *o.pause_for + "' is not a duration such as 90m or 1h30m");
+}
+json pause_request(const OnlineOptions& o) {
+    json args = json::object();
+    if (o.until) args["until"] = *o.until;
+    if (o.pause_for) {
+        auto d = schedules::parse_duration(*o.pause_for).value_or(schedules::Duration(0));
+        auto until = date::floor<std::chrono::seconds>(std::chrono::system_clock::now() + d);
+        args["until"] = date::format("%FT%TZ", until);
+    }
+    return args;
+}
+void print_pause(const OnlineOptions&, const json& r, std::ostream& out) {
+    auto until = r.value("until", json());
+    if (until.is_string())
+        out << "scheduled broadcasts paused until "
+            << StationTime(r.value("timezone", std::string())).when(until) << '\n';
+    else
+        out << "scheduled broadcasts paused until you resume (wardcastctl resume)\n";
+}
 
-    add(app, o, cmd::resume, "End a pause: scheduled broadcasts air again");
-    add(app, o, cmd::stop, "End what is on air now (logged cancelled)");
-    add(app, o, cmd::reload,
-        "Read the schedule file again; when it is invalid, print its errors and keep the old one");
+void print_resume(const OnlineOptions&, const json&, std::ostream& out) {
+    out << "scheduled broadcasts resumed\n";
+}
 
-    auto* volume = add(app, o, cmd::volume, "Set the volume of one zone, or of every zone", [&o] {
-        const auto& level = o.volume_args.back();
-        auto parsed = parse_level(level);
-        if (!parsed)
-            throw CLI::ValidationError("LEVEL",
-                                       "'" + level + "' is not a level: 0.0 to 1.0, or 0% to 100%");
-        o.level = *parsed;
-        if (o.volume_args.size() == 2) o.zone = o.volume_args.front();
-    });
-    volume
-        ->add_option("[ZONE] LEVEL", o.volume_args, "a zone (default: every zone), then 0.8 or 80%")
+void print_stop(const OnlineOptions&, const json& r, std::ostream& out) {
+    std::string ids;
+    for (const auto& id : r.value("stopped", json::array()))
+        if (id.is_string()) ids += (ids.empty() ? "" : ", ") + id.get<std::string>();
+    out << (ids.empty() ? "nothing was on air" : "stopped: " + ids + " (logged cancelled)") << '\n';
+}
+
+void print_reload_result(const OnlineOptions&, const json& r, std::ostream& out) {
+    print_reload(r, out);
+}
+
+void volume_options(CLI::App& sub, OnlineOptions& o) {
+    sub.add_option("[ZONE] LEVEL", o.volume_args, "a zone (default: every zone), then 0.8 or 80%")
         ->expected(1, 2)
         ->required();
+}
+void volume_check(OnlineOptions& o) {
+    const auto& level = o.volume_args.back();
+    auto parsed = parse_level(level);
+    if (!parsed)
+        throw CLI::ValidationError("LEVEL",
+                                   "'" + level + "' is not a level: 0.0 to 1.0, or 0% to 100%");
+    o.level = *parsed;
+    if (o.volume_args.size() == 2) o.zone = o.volume_args.front();
+}
+json volume_request(const OnlineOptions& o) {
+    json args = {{"level", o.level}};
+    if (o.zone) args["zone"] = *o.zone;
+    return args;
+}
+void print_volume(const OnlineOptions& o, const json&, std::ostream& out) {
+    out << "volume of " << (o.zone ? "zone " + *o.zone : std::string("every zone")) << " set to "
+        << percent(o.level) << '\n';
+}
 
-    add(app, o, cmd::watch, "Print broadcasts and operator commands as they happen, until Ctrl-C");
+using std::chrono::seconds;
+
+// Every online command, in the order --help lists them.
+const OnlineCommand commands[] = {
+    {cmd::status,
+     "Show what is on air (with position), the next firing, pause, schedule and uptime", nullptr,
+     nullptr, nullptr, print_status_result},
+    {cmd::next, "List the next firings", next_options, nullptr, next_request, print_next_result},
+    {cmd::play, "Air an announcement from the schedule now", play_options, nullptr, play_request,
+     print_play},
+    {cmd::announce,
+     "Air an ad-hoc message: an audio FILE or --tts TEXT; --priority emergency interrupts what is "
+     "on air",
+     announce_options, announce_check, announce_request, print_announce},
+    {cmd::pause, "Hold scheduled broadcasts (they are skipped)", pause_options, pause_check,
+     pause_request, print_pause},
+    {cmd::resume, "End a pause: scheduled broadcasts air again", nullptr, nullptr, nullptr,
+     print_resume},
+    {cmd::stop, "End what is on air now (logged cancelled)", nullptr, nullptr, nullptr, print_stop},
+    // Reloading probes every audio file of the schedule: allow it time.
+    {cmd::reload,
+     "Read the schedule file again; when it is invalid, print its errors and keep the old one",
+     nullptr, nullptr, nullptr, print_reload_result, seconds(300)},
+    {cmd::volume, "Set the volume of one zone, or of every zone", volume_options, volume_check,
+     volume_request, print_volume},
+    {cmd::watch, "Print broadcasts and operator commands as they happen, until Ctrl-C", nullptr,
+     nullptr, nullptr, nullptr, seconds(30), run_watch},
+};
+
+}  // namespace
+
+std::span<const OnlineCommand> online_commands() noexcept { return commands; }
+
+CLI::App* add_online_command(CLI::App& app, const OnlineCommand& command, OnlineOptions& o) {
+    assert(command.print || command.run);
+    auto* sub = app.add_subcommand(command.name, command.help);
+    sub->add_option("--socket", o.socket,
+                    "wardcastd's control socket (default: /run/wardcast/control.sock, or for a "
+                    "user $XDG_RUNTIME_DIR/wardcast/control.sock first)")
+        ->envname("WARDCAST_SOCKET");
+    sub->add_flag("--json", o.json, "one JSON object a line, for scripts");
+    sub->footer(exit_codes);
+    sub->callback([&o, &command] {
+        if (command.check) command.check(o);
+        o.command = &command;
+    });
+    if (command.add_options) command.add_options(*sub, o);
+    return sub;
 }
 
 int run_online(const OnlineOptions& o, std::ostream& out, std::ostream& err) {
-    if (o.command == cmd::announce && !o.file.empty() && !std::filesystem::exists(o.file)) {
-        err << "wardcastctl: announce: no such file " << o.file << '\n';
+    const OnlineCommand& command = *o.command;
+    json args = json::object();
+    try {
+        if (command.request) args = command.request(o);
+    } catch (const std::runtime_error& e) {
+        err << "wardcastctl: " << command.name << ": " << e.what() << '\n';
         return exit_failed;
     }
     auto paths = o.socket.empty() ? protocol::client_socket_candidates()
                                   : std::vector<std::string>{o.socket};
     try {
         Client client(paths);
-        if (o.command == cmd::watch) return run_watch(client, o, out, err);
-        // Reloading probes every audio file of the schedule: allow it time.
-        auto timeout =
-            o.command == cmd::reload ? std::chrono::seconds(300) : std::chrono::seconds(30);
-        json reply = client.request(o.command, arguments(o), timeout);
+        if (command.run) return command.run(client, o, out, err);
+        json reply = client.request(command.name, args, command.timeout);
         if (!reply.value("ok", false)) return refused(o, reply, out, err);
         const json& result = reply["result"];
         if (o.json)
             out << protocol::frame(result);
         else
-            print_result(o, result, out);
+            command.print(o, result, out);
         return exit_ok;
     } catch (const Unreachable& e) {
         err << "wardcastctl: " << e.what() << '\n';

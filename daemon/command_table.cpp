@@ -3,10 +3,11 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
-#include <cmath>
-#include <initializer_list>
-#include <limits>
+#include <cstdio>
+#include <memory>
+#include <optional>
 
 #include "common/names.hpp"
 #include "schedules/timefmt.hpp"
@@ -18,112 +19,6 @@ namespace {
 
 using nlohmann::json;
 namespace err = protocol::err;
-
-ControlError bad_argument(std::string_view command, const std::string& message) {
-    return ControlError(err::bad_argument, std::string(command) + ": " + message);
-}
-
-/// A refusal that carries more than a message (reload's error lines).
-class DetailedError : public ControlError {
-  public:
-    DetailedError(std::string code, const std::string& message, json details)
-        : ControlError(std::move(code), message), details(std::move(details)) {}
-    json details;  ///< an object merged into the reply's `error`
-};
-
-/// Typed access to one command's arguments; names it does not take are refused, so that a
-/// misspelt "zone" is an error rather than silently every zone.
-class Args {
-  public:
-    Args(const json& args, std::string_view command, std::initializer_list<std::string_view> known)
-        : args_(args), command_(command) {
-        for (const auto& item : args.items()) {
-            if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
-            std::string list;
-            for (auto k : known) list += std::string(list.empty() ? "" : ", ") + std::string(k);
-            throw bad_argument(command_, "unknown argument \"" + item.key() + "\" (" +
-                                             (list.empty() ? "it takes none" : "it takes " + list) +
-                                             ")");
-        }
-    }
-
-    std::optional<std::string> text(const char* key) const {
-        const json* v = find(key);
-        if (!v) return std::nullopt;
-        if (!v->is_string()) throw wrong_type(key, "a string", *v);
-        return v->get<std::string>();
-    }
-
-    std::string required_text(const char* key) const {
-        auto t = text(key);
-        if (!t) throw bad_argument(command_, std::string("missing \"") + key + "\" (a string)");
-        return *t;
-    }
-
-    std::optional<double> number(const char* key) const {
-        const json* v = find(key);
-        if (!v) return std::nullopt;
-        if (!v->is_number()) throw wrong_type(key, "a number", *v);
-        double d = v->get<double>();
-        if (!std::isfinite(d))
-            throw bad_argument(command_, std::string("\"") + key + "\" is not finite");
-        return d;
-    }
-
-    std::optional<std::int64_t> integer(const char* key, std::int64_t low,
-                                        std::int64_t high) const {
-        const json* v = find(key);
-        if (!v) return std::nullopt;
-        if (!v->is_number_integer()) throw wrong_type(key, "an integer", *v);
-        // Parsed non-negative integers are unsigned, and may not fit an int64.
-        bool in_range =
-            v->is_number_unsigned()
-                ? (low < 0 || v->get<std::uint64_t>() >= static_cast<std::uint64_t>(low)) &&
-                      v->get<std::uint64_t>() <= static_cast<std::uint64_t>(high)
-                : v->get<std::int64_t>() >= low && v->get<std::int64_t>() <= high;
-        if (!in_range)
-            throw bad_argument(command_, std::string("\"") + key + "\" must be from " +
-                                             std::to_string(low) + " to " + std::to_string(high));
-        return v->get<std::int64_t>();
-    }
-
-    std::vector<std::string> texts(const char* key) const {
-        const json* v = find(key);
-        if (!v) return {};
-        if (!v->is_array()) throw wrong_type(key, "an array of strings", *v);
-        std::vector<std::string> out;
-        for (const auto& e : *v) {
-            if (!e.is_string())
-                throw bad_argument(command_, std::string("\"") + key +
-                                                 "\" must be an array of strings, not of " +
-                                                 e.type_name());
-            out.push_back(e.get<std::string>());
-        }
-        return out;
-    }
-
-  private:
-    const json* find(const char* key) const {
-        auto it = args_.find(key);
-        return it == args_.end() || it->is_null() ? nullptr : &*it;
-    }
-    ControlError wrong_type(const char* key, const char* wanted, const json& got) const {
-        return bad_argument(command_, std::string("\"") + key + "\" must be " + wanted + ", not " +
-                                          got.type_name());
-    }
-
-    const json& args_;
-    std::string_view command_;
-};
-
-/// The station's zone; UTC when the name is unknown (instants stay correct, offsets read +00:00).
-const date::time_zone& zone_named(const std::string& name) {
-    try {
-        if (!name.empty()) return *date::locate_zone(name);
-    } catch (const std::exception&) {
-    }
-    return *date::locate_zone("UTC");
-}
 
 json instant(Instant i, const date::time_zone& zone) { return schedules::format_instant(i, zone); }
 
@@ -163,7 +58,6 @@ json faults_json(const std::vector<FaultInfo>& faults, const date::time_zone& zo
 }
 
 json handle_status(CommandCall& c) {
-    Args(c.args, protocol::cmd::status, {});
     StatusInfo s = c.controller.status();
     const auto& zone = zone_named(s.timezone);
     json on_air = json::array();
@@ -188,7 +82,7 @@ json handle_status(CommandCall& c) {
 constexpr std::size_t firings_per_piece = 25;
 
 json handle_next(CommandCall& c) {
-    auto n = Args(c.args, protocol::cmd::next, {"n"}).integer("n", 1, 1000).value_or(10);
+    auto n = c.args.integer("n").value_or(10);
     std::string timezone = c.controller.status().timezone;
     const date::time_zone* zone = &zone_named(timezone);
     auto found = c.controller.next(static_cast<std::size_t>(n));
@@ -210,66 +104,69 @@ json handle_next(CommandCall& c) {
 }
 
 json handle_play(CommandCall& c) {
-    Args a(c.args, protocol::cmd::play, {"id", "zone"});
-    auto id = a.required_text("id");
-    auto zone = a.text("zone");
+    auto id = *c.args.text("id");
+    auto zone = c.args.text("zone");
     c.controller.play(id, zone, c.who);
     return {{"announcement", id}, {"zone", zone ? json(*zone) : json(nullptr)}};
 }
 
-json handle_announce(CommandCall& c) {
-    constexpr auto name = protocol::cmd::announce;
-    Args a(c.args, name, {"file", "tts", "voice", "priority", "zones"});
+std::string play_line(const Arguments& a) {
+    auto zone = a.text("zone");
+    return "play " + *a.text("id") + (zone ? " --zone " + *zone : "");
+}
+
+AnnounceRequest announce_request(const Arguments& a) {
     AnnounceRequest r;
     r.file = a.text("file");
     r.tts = a.text("tts");
-    if (r.file.has_value() == r.tts.has_value())
-        throw bad_argument(name, "give exactly one of \"file\" (an audio file) and \"tts\" (text)");
-    if ((r.file && r.file->empty()) || (r.tts && r.tts->empty()))
-        throw bad_argument(name, r.file ? "\"file\" is empty" : "\"tts\" is empty");
     r.voice = a.text("voice").value_or(r.voice);
-    if (auto priority = a.text("priority")) {
-        auto parsed = names::parse_priority(*priority);
-        if (!parsed)
-            throw bad_argument(name, "\"priority\" must be " +
-                                         names::listed(names::priorities, " or ") + ", not \"" +
-                                         *priority + "\"");
-        r.priority = *parsed;
-    }
+    // The argument check let through only names of the table.
+    if (auto priority = a.text("priority")) r.priority = *names::parse_priority(*priority);
     r.zones = a.texts("zones");
+    return r;
+}
+
+json handle_announce(CommandCall& c) {
+    AnnounceRequest r = announce_request(c.args);
     c.controller.announce(r, c.who);
     return {{"priority", names::name(r.priority)}, {"zones", r.zones}};
 }
 
+std::string announce_line(const Arguments& a) {
+    AnnounceRequest r = announce_request(a);
+    std::string line = "announce";
+    if (r.file) line += " " + *r.file;
+    if (r.tts)
+        line += " --tts \"" + (r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts) + "\"";
+    line += " --priority " + std::string(names::name(r.priority));
+    for (const auto& z : r.zones) line += " --zone " + z;
+    return line;
+}
+
 json handle_stop(CommandCall& c) {
-    Args(c.args, protocol::cmd::stop, {});
-    return {{"stopped", c.controller.stop(c.who)}};
+    auto stopped = c.controller.stop(c.who);
+    std::string list;
+    for (const auto& id : stopped) list += (list.empty() ? "" : ", ") + id;
+    c.outcome = stopped.empty() ? "ok: nothing was on air" : "ok: stopped " + list;
+    return {{"stopped", std::move(stopped)}};
 }
 
 json handle_pause(CommandCall& c) {
-    constexpr auto name = protocol::cmd::pause;
-    auto text = Args(c.args, name, {"until"}).text("until");
-    if (!text) {
-        c.controller.pause(std::nullopt, c.who);
-        return {{"paused", true}, {"until", nullptr}};
-    }
-    StatusInfo s = c.controller.status();  // the station's zone reads an instant without offset
-    const auto& zone = zone_named(s.timezone);
-    auto until = schedules::parse_date_or_instant(*text, zone);
-    if (!until)
-        throw bad_argument(name,
-                           "\"until\" must be an ISO 8601 instant such as "
-                           "2026-12-07T12:00:00+07:00, not \"" +
-                               *text + "\"");
-    if (*until <= s.now)
-        throw bad_argument(
-            name, "\"until\" " + schedules::format_instant(*until, zone) + " is not in the future");
-    c.controller.pause(*until, c.who);
-    return {{"paused", true}, {"until", instant(*until, zone)}, {"timezone", s.timezone}};
+    auto until = c.args.instant("until");
+    c.controller.pause(until, c.who);
+    if (!until) return {{"paused", true}, {"until", nullptr}};
+    const auto& timezone = c.args.clock()->timezone;
+    return {
+        {"paused", true}, {"until", instant(*until, zone_named(timezone))}, {"timezone", timezone}};
+}
+
+std::string pause_line(const Arguments& a) {
+    auto until = a.instant("until");
+    if (!until) return "pause";
+    return "pause --until " + schedules::format_instant(*until, zone_named(a.clock()->timezone));
 }
 
 json handle_resume(CommandCall& c) {
-    Args(c.args, protocol::cmd::resume, {});
     c.controller.resume(c.who);
     return {{"paused", false}};
 }
@@ -289,32 +186,39 @@ json reload_reply(const json& id, const ReloadResult& r) {
         {{"added", r.added}, {"removed", r.removed}, {"changed", r.changed}, {"sha256", r.sha256}});
 }
 
+/// What the log records of a reload.
+std::string reload_outcome(const ReloadResult& r) {
+    if (!r.ok) return "failed: " + r.failure + "; the old schedule stays in force";
+    return "ok: " + std::to_string(r.added.size()) + " added, " + std::to_string(r.removed.size()) +
+           " removed, " + std::to_string(r.changed.size()) + " changed";
+}
+
 json handle_reload(CommandCall& c) {
-    Args(c.args, protocol::cmd::reload, {});
     // The daemon reads the new schedule off the event loop: the reply follows when it is done.
     c.answers_later = true;
     c.controller.reload(c.who, [answer = c.answer, id = c.id](const ReloadResult& result) {
-        answer(reload_reply(id, result));
+        answer(reload_reply(id, result), reload_outcome(result));
     });
     return {};
 }
 
 json handle_volume(CommandCall& c) {
-    constexpr auto name = protocol::cmd::volume;
-    Args a(c.args, name, {"zone", "level"});
+    auto zone = c.args.text("zone");
+    auto level = *c.args.number("level");
+    c.controller.volume(zone, level, c.who);
+    return {{"zone", zone ? json(*zone) : json(nullptr)}, {"level", level}};
+}
+
+std::string volume_line(const Arguments& a) {
     auto zone = a.text("zone");
-    auto level = a.number("level");
-    if (!level) throw bad_argument(name, "missing \"level\" (a number from 0.0 to 1.0)");
-    if (*level < 0.0 || *level > 1.0)
-        throw bad_argument(name, "\"level\" must be from 0.0 to 1.0, not " + json(*level).dump());
-    c.controller.volume(zone, *level, c.who);
-    return {{"zone", zone ? json(*zone) : json(nullptr)}, {"level", *level}};
+    char level[32];
+    std::snprintf(level, sizeof level, "%.2f", *a.number("level"));
+    return "volume " + (zone ? *zone + " " : std::string()) + level;
 }
 
 json handle_version(CommandCall& c);
 
 json handle_watch(CommandCall& c) {
-    Args(c.args, protocol::cmd::watch, {});
     c.start_watch = true;
     return {{"watching", true},
             {"events",
@@ -322,24 +226,61 @@ json handle_watch(CommandCall& c) {
               protocol::event::operator_command, protocol::event::fault}}};
 }
 
+// What each command takes (docs/protocol.md has the same list, for clients).
+constexpr auto priorities = [] {
+    std::array<std::string_view, names::priorities.size()> out{};
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = names::priorities[i].name;
+    return out;
+}();
+constexpr Argument next_args[] = {{.name = "n",
+                                   .type = ArgType::integer,
+                                   .what = "an integer from 1 to 1000",
+                                   .low = 1,
+                                   .high = 1000}};
+constexpr Argument play_args[] = {
+    {.name = "id", .type = ArgType::text, .what = "a string", .required = true},
+    {.name = "zone", .type = ArgType::text, .what = "a string"}};
+constexpr Argument announce_args[] = {
+    {.name = "file",
+     .type = ArgType::text,
+     .what = "an audio file",
+     .not_empty = true,
+     .one_of = true},
+    {.name = "tts", .type = ArgType::text, .what = "text", .not_empty = true, .one_of = true},
+    {.name = "voice", .type = ArgType::text, .what = "a text-to-speech voice", .not_empty = true},
+    {.name = "priority",
+     .type = ArgType::choice,
+     .what = "low, normal, high or emergency",
+     .choices = priorities},
+    {.name = "zones", .type = ArgType::texts, .what = "an array of zone ids"}};
+constexpr Argument pause_args[] = {
+    {.name = "until", .type = ArgType::instant, .what = "an instant in the future"}};
+constexpr Argument volume_args[] = {{.name = "zone", .type = ArgType::text, .what = "a string"},
+                                    {.name = "level",
+                                     .type = ArgType::number,
+                                     .what = "a number from 0.0 to 1.0",
+                                     .required = true,
+                                     .low = 0.0,
+                                     .high = 1.0}};
+constexpr std::span<const Argument> none{};
+
 // Sorted by name: find_command() searches it, and a unit test checks the order.
 constexpr Command commands[] = {
-    {protocol::cmd::announce, true, handle_announce},
-    {protocol::cmd::hello, false, handle_version},
-    {protocol::cmd::next, false, handle_next},
-    {protocol::cmd::pause, true, handle_pause},
-    {protocol::cmd::play, true, handle_play},
-    {protocol::cmd::reload, true, handle_reload},
-    {protocol::cmd::resume, true, handle_resume},
-    {protocol::cmd::status, false, handle_status},
-    {protocol::cmd::stop, true, handle_stop},
-    {protocol::cmd::version, false, handle_version},
-    {protocol::cmd::volume, true, handle_volume},
-    {protocol::cmd::watch, false, handle_watch},
+    {protocol::cmd::announce, true, announce_args, handle_announce, announce_line},
+    {protocol::cmd::hello, false, none, handle_version},
+    {protocol::cmd::next, false, next_args, handle_next},
+    {protocol::cmd::pause, true, pause_args, handle_pause, pause_line},
+    {protocol::cmd::play, true, play_args, handle_play, play_line},
+    {protocol::cmd::reload, true, none, handle_reload},
+    {protocol::cmd::resume, true, none, handle_resume},
+    {protocol::cmd::status, false, none, handle_status},
+    {protocol::cmd::stop, true, none, handle_stop},
+    {protocol::cmd::version, false, none, handle_version},
+    {protocol::cmd::volume, true, volume_args, handle_volume, volume_line},
+    {protocol::cmd::watch, false, none, handle_watch},
 };
 
-json handle_version(CommandCall& c) {
-    Args(c.args, protocol::cmd::version, {});
+json handle_version(CommandCall&) {
     json names = json::array();
     for (const auto& cmd : commands) names.push_back(cmd.name);
     return {{"protocol", protocol::version},
@@ -374,22 +315,22 @@ void forget(CommandCall& call) noexcept {
 }
 
 /// The reply to `request` from `command`'s handler, or the error reply for what it threw (then
-/// nothing it set in `call` counts).
-json run(const Command& command, const protocol::Request& request, CommandCall& call) {
+/// nothing it set in `call` counts); `outcome` is what the operator entry records.
+json run(const Command& command, const protocol::Request& request, CommandCall& call,
+         std::string& outcome) {
     try {
-        return protocol::make_result(request.id, command.handler(call));
-    } catch (const DetailedError& e) {
-        forget(call);
-        json reply = protocol::make_error(request.id, e.code, e.what());
-        reply["error"].update(e.details);
+        json reply = protocol::make_result(request.id, command.handler(call));
+        outcome = call.outcome;
         return reply;
     } catch (const ControlError& e) {
         forget(call);
+        outcome = std::string("refused: ") + e.what();
         return protocol::make_error(request.id, e.code.empty() ? err::failed : e.code, e.what());
     } catch (const std::bad_alloc&) {
         throw;
     } catch (const std::exception& e) {
         forget(call);
+        outcome = std::string("failed: ") + e.what();
         return protocol::make_error(request.id, err::failed, e.what());
     }
 }
@@ -417,7 +358,29 @@ std::variant<json, ReplyPieces, AnsweredLater> dispatch_in_pieces(
     start_watch = false;
     const Command* command = find_command(request.cmd);
     if (!command) return unknown_command(request);
-    CommandCall call{controller, who, request.args};
+    // Checked once, here: a request refused for its arguments reaches nothing and is not
+    // recorded.
+    std::optional<Arguments> args;
+    try {
+        args.emplace(command->name, command->args, request.args,
+                     [&controller] { return controller.clock(); });
+    } catch (const ControlError& e) {
+        return protocol::make_error(request.id, e.code, e.what());
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {  // the clock failed
+        return protocol::make_error(request.id, err::failed, e.what());
+    }
+    // What is recorded, taken now: `args` reads the request, which may be gone by a later
+    // answer.
+    std::function<void(const std::string&)> record = nullptr;
+    if (command->changes_state)
+        record = [&controller, who,
+                  line = command->line ? command->line(*args)
+                                       : std::string(command->name)](const std::string& outcome) {
+            controller.record_operator(who, line, outcome);
+        };
+    CommandCall call{controller, who, *args};
     call.in_pieces = true;
     call.id = request.id;
     // An answer that comes before the handler returns is returned; a later one goes on.
@@ -428,13 +391,15 @@ std::variant<json, ReplyPieces, AnsweredLater> dispatch_in_pieces(
     };
     auto later = std::make_shared<Later>();
     later->deliver = std::move(answer_later);
-    call.answer = [later](json reply) {
+    call.answer = [later, record](json reply, const std::string& outcome) {
+        if (record) record(outcome);
         if (!later->returned)
             later->now = std::move(reply);
         else if (later->deliver)
             later->deliver(std::move(reply));
     };
-    json reply = run(*command, request, call);
+    std::string outcome;
+    json reply = run(*command, request, call, outcome);
     start_watch = call.start_watch;
     if (call.answers_later) {
         later->returned = true;
@@ -445,6 +410,7 @@ std::variant<json, ReplyPieces, AnsweredLater> dispatch_in_pieces(
                 request.cmd + ": its reply comes later and this caller cannot wait");
         return AnsweredLater{};
     }
+    if (record) record(outcome);
     if (!call.pieces) return reply;
     // The line frame() gives for the whole reply, cut where the array's elements go: a
     // placeholder no other value of the reply can hold marks the place.

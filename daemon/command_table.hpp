@@ -1,7 +1,9 @@
 #pragma once
 // The control commands (SPEC §5) as one sorted table looked up in one place (MPD's command
-// table): each handler turns JSON arguments into a Controller call and its result into JSON.
-// docs/protocol.md lists every command's arguments and result.
+// table). Each row declares the command's arguments, which the dispatcher checks before the
+// handler runs; the handler turns them into a Controller call and its result into JSON; the
+// dispatcher records each command that changes something, done or refused, as an operator
+// entry. docs/protocol.md lists every command's arguments, result and errors.
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 #include <variant>
 
 #include "common/protocol.hpp"
+#include "daemon/command_args.hpp"
 #include "daemon/controller.hpp"
 
 namespace wardcast::daemon {
@@ -19,9 +22,12 @@ namespace wardcast::daemon {
 struct CommandCall {
     Controller& controller;
     const Who& who;
-    const nlohmann::json& args;  ///< always an object
-    bool start_watch = false;    ///< set by `watch`: the connection then receives events
-    bool in_pieces = false;      ///< the caller takes a big result in pieces (dispatch_in_pieces)
+    const Arguments& args;  ///< checked against the command's declaration
+    /// What the operator entry records as the result when the handler returns: "ok", or more
+    /// (stop: what it stopped). Only for commands that change state.
+    std::string outcome = "ok";
+    bool start_watch = false;  ///< set by `watch`: the connection then receives events
+    bool in_pieces = false;    ///< the caller takes a big result in pieces (dispatch_in_pieces)
     /// Set by a handler whose result has one big array (`next`'s firings) when `in_pieces`:
     /// the handler leaves that array, `pieces_key`, empty in the result it returns, and each
     /// call of `pieces` appends the text of a few more of its elements (comma-separated, no
@@ -31,9 +37,9 @@ struct CommandCall {
     /// The request's id, for a reply sent later.
     nlohmann::json id = nullptr;
     /// For a handler that finishes later (`reload`): it sets `answers_later` and calls
-    /// `answer` once, on the event loop, with the whole reply (result or error). Set by
-    /// dispatch.
-    std::function<void(nlohmann::json reply)> answer = nullptr;
+    /// `answer` once, on the event loop, with the whole reply (result or error) and the
+    /// operator entry's result. Set by dispatch.
+    std::function<void(nlohmann::json reply, const std::string& outcome)> answer = nullptr;
     bool answers_later = false;
 };
 
@@ -49,10 +55,17 @@ using ReplyPieces = std::function<bool(std::string& out)>;
 /// A handler returns the `result` object; it throws ControlError for a refused request.
 using CommandHandler = nlohmann::json (*)(CommandCall& call);
 
+/// The command as an operator would type it with wardcastctl, for its operator entry:
+/// "play cchc-dvc --zone cho", "volume cho 0.50".
+using CommandLine = std::string (*)(const Arguments& args);
+
+/// One row of the table. Adding a command is adding a row (and its handler).
 struct Command {
     std::string_view name;
-    bool changes_state;  ///< recorded by the daemon as an operator command; logged at info
+    bool changes_state;              ///< recorded by the dispatcher as an operator command
+    std::span<const Argument> args;  ///< every argument it takes; others are refused
     CommandHandler handler;
+    CommandLine line = nullptr;  ///< for changes_state; null: the name alone
 };
 
 /// Every command, sorted by name, names unique.
@@ -62,9 +75,13 @@ std::span<const Command> command_table() noexcept;
 const Command* find_command(std::string_view name) noexcept;
 
 /// Runs `request` and returns the reply to send: the handler's result, or an error reply
-/// (unknown_command; bad_argument for arguments of a wrong type, range or name; a
-/// ControlError's code; `failed` for any other exception, with its message). Sets
-/// `start_watch` when the request was a successful `watch`. Never throws but bad_alloc.
+/// (unknown_command; bad_argument for arguments that do not match the command's declaration,
+/// checked before the controller is asked anything; a ControlError's code; `failed` for any
+/// other exception, with its message). Sets `start_watch` when the request was a successful
+/// `watch`. A command that changes state and got past the argument check is recorded once,
+/// with `who`, through Controller::record_operator: "ok…" when done, "refused: MESSAGE" for
+/// a ControlError, "failed: MESSAGE" for another exception; one answered later when its
+/// answer is known. Throws only bad_alloc and what record_operator throws.
 nlohmann::json dispatch(Controller& controller, const protocol::Request& request, const Who& who,
                         bool& start_watch);
 

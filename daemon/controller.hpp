@@ -90,17 +90,33 @@ struct ReloadResult {
         errors;  ///< FILE:LINE:COLUMN: error: … when not ok (old schedule kept)
     std::vector<std::string> added, removed, changed;  ///< announcement ids
     std::string sha256;                                ///< of the schedule now in force
+    std::string failure;  ///< when not ok: why, in one line (recorded in the log)
+};
+
+/// The station's time, for checking an instant an operator gives (`pause`'s `until`).
+struct StationClock {
+    Instant now{};
+    std::string timezone;  ///< IANA name: an instant without an offset is read in it
 };
 
 /// Receives a reload's outcome.
 using ReloadDone = std::function<void(const ReloadResult&)>;
 
 /// Operations the control server dispatches to. Every method runs on the daemon's event loop
-/// thread; those that change something record an operator entry with `who` and the result.
-/// Throw ControlError for a request that cannot be done.
+/// thread. The arguments were checked by the dispatcher (types, ranges, an `until` in the
+/// future: daemon/command_table.cpp); a method checks only what needs the state, e.g. that a
+/// zone or announcement exists, and throws ControlError for a request that cannot be done.
+/// The dispatcher then records each command that changes something with record_operator().
 class Controller {
   public:
     virtual ~Controller() = default;
+    /// Now, and the station's zone.
+    virtual StationClock clock() = 0;
+    /// Records an operator command in the broadcast log (and tells watchers): `command` as the
+    /// operator would type it, `result` "ok…", "refused: WHY" or "failed: WHY". Throws what the
+    /// log throws (LogOverflow: the daemon must stop).
+    virtual void record_operator(const Who& who, const std::string& command,
+                                 const std::string& result) = 0;
     virtual StatusInfo status() = 0;
     virtual std::vector<NextInfo> next(std::size_t n) = 0;
     /// Airs announcement `id` now (its zones, or only `zone`); trigger operator.

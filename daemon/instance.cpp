@@ -11,6 +11,7 @@
 
 #include "audio/gst_player.hpp"
 #include "audio/sound_device.hpp"
+#include "daemon/command_table.hpp"
 #include "schedules/engine.hpp"
 #include "schedules/timefmt.hpp"
 
@@ -308,10 +309,17 @@ void Instance::arm_log_retry(std::chrono::milliseconds after) {
 void Instance::wait_for_reload_signal() {
     reload_signal_.async_wait([this](const boost::system::error_code& ec, int) {
         if (ec) return;
+        // The same command as `wardcastctl reload`, dispatched (and recorded) the same way.
         Who who{static_cast<std::uint32_t>(::getuid()), "SIGHUP"};
-        reload(who, [](const ReloadResult& result) {
-            for (const auto& e : result.errors) spdlog::error("{}", e);
-        });
+        auto log_errors = [](const nlohmann::json& reply) {
+            auto error = reply.value("error", nlohmann::json::object());
+            for (const auto& e : error.value("errors", nlohmann::json::array()))
+                spdlog::error("{}", e.get<std::string>());
+        };
+        bool watch = false;
+        auto reply =
+            dispatch_in_pieces(*this, {nullptr, protocol::cmd::reload}, who, watch, log_errors);
+        if (auto* now = std::get_if<nlohmann::json>(&reply)) log_errors(*now);
         wait_for_reload_signal();
     });
 }

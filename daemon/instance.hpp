@@ -61,6 +61,9 @@ class Instance : public Controller {
     int run();
 
     // Controller: what operators ask for over the control socket (instance_control.cpp).
+    StationClock clock() override;
+    void record_operator(const Who& who, const std::string& command,
+                         const std::string& result) override;
     StatusInfo status() override;
     std::vector<NextInfo> next(std::size_t n) override;
     void play(const std::string& id, const std::optional<std::string>& zone,
@@ -75,11 +78,6 @@ class Instance : public Controller {
     void unsubscribe(int token) override;
 
   private:
-    void record_operator(const Who& who, const std::string& command, const std::string& result);
-    /// Runs `body`; a refusal (ControlError) is recorded as the operator's action with its
-    /// reason, then passed on to the client. `body` records success itself.
-    template <class Body>
-    void refusals_recorded(const Who& who, const std::string& command, Body&& body);
     void publish(const nlohmann::json& event);
     const schedules::Zone& zone_or_throw(const std::string& zone) const;
     std::string output_for(const schedules::Zone& zone) const;

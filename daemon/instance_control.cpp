@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 
 #include "common/names.hpp"
 #include "common/protocol.hpp"
@@ -15,6 +16,7 @@
 namespace wardcast::daemon {
 
 namespace sch = wardcast::schedules;
+
 namespace err = protocol::err;
 
 void Instance::record_operator(const Who& who, const std::string& command,
@@ -37,15 +39,7 @@ void Instance::record_operator(const Who& who, const std::string& command,
              {"at", format_utc(wall_now())}});
 }
 
-template <class Body>
-void Instance::refusals_recorded(const Who& who, const std::string& command, Body&& body) {
-    try {
-        body();
-    } catch (const ControlError& e) {
-        record_operator(who, command, std::string("refused: ") + e.what());
-        throw;
-    }
-}
+StationClock Instance::clock() { return {wall_now(), schedule_->schedule.timezone_name}; }
 
 void Instance::publish(const nlohmann::json& event) {
     // A sink may unsubscribe (its client went away) while we walk the map: copy first.
@@ -66,7 +60,7 @@ const sch::Zone& Instance::zone_or_throw(const std::string& zone) const {
     for (const auto& z : schedule_->schedule.zones) ids.push_back(z.id);
     auto hint = sch::closest_match(zone, ids);
     throw ControlError(err::not_found, "no zone '" + zone + "' in the schedule" +
-                                           (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+                                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
 
 StatusInfo Instance::status() {
@@ -86,8 +80,7 @@ StatusInfo Instance::status() {
     s.schedule_since = schedule_since_;
     s.daemon_since = daemon_since_;
     s.now = wall_now();
-    if (auto f = log_.fault())
-        s.faults.push_back({protocol::fault::log, f->reason, f->since, f->held});
+    if (auto f = log_.fault()) s.faults.push_back({"log", f->reason, f->since, f->held});
     return s;
 }
 
@@ -102,112 +95,72 @@ std::vector<NextInfo> Instance::next(std::size_t n) {
 }
 
 void Instance::play(const std::string& id, const std::optional<std::string>& zone, const Who& who) {
-    const std::string command = "play " + id + (zone ? " --zone " + *zone : "");
-    refusals_recorded(who, command, [&] {
-        const auto& sc = schedule_->schedule;
-        const sch::Announcement* a = sc.find_announcement(id);
-        if (!a) {
-            std::vector<std::string> ids;
-            for (const auto& x : sc.announcements) ids.push_back(x.id);
-            auto hint = sch::closest_match(id, ids);
-            throw ControlError(err::not_found,
-                               "no announcement '" + id + "' in the schedule" +
-                                   (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-        }
-        Scheduler::AdHoc b = Scheduler::describe(*schedule_, *a);
-        if (zone) b.zones = {zone_or_throw(*zone).id};
-        b.who = who;
-        record_operator(who, command, "ok");
-        scheduler_->air_now(b);
-    });
+    const auto& sc = schedule_->schedule;
+    const sch::Announcement* a = sc.find_announcement(id);
+    if (!a) {
+        std::vector<std::string> ids;
+        for (const auto& x : sc.announcements) ids.push_back(x.id);
+        auto hint = sch::closest_match(id, ids);
+        throw ControlError(err::not_found,
+                           "no announcement '" + id + "' in the schedule" +
+                               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    Scheduler::AdHoc b = Scheduler::describe(*schedule_, *a);
+    if (zone) b.zones = {zone_or_throw(*zone).id};
+    b.who = who;
+    scheduler_->air_now(b);
 }
 
 void Instance::announce(const AnnounceRequest& r, const Who& who) {
-    // What the operator asked, as they would type it.
-    std::string command = "announce";
-    if (r.file) command += " " + *r.file;
-    if (r.tts)
-        command +=
-            " --tts \"" + (r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts) + "\"";
-    command += " --priority " + std::string(names::name(r.priority));
-    for (const auto& z : r.zones) command += " --zone " + z;
-    refusals_recorded(who, command, [&] {
-        Scheduler::AdHoc b;
-        b.priority = r.priority;
-        b.who = who;
-        for (const auto& z : r.zones) b.zones.push_back(zone_or_throw(z).id);
-        if (b.zones.empty())
-            for (const auto& z : schedule_->schedule.zones) b.zones.push_back(z.id);
-        // An emergency cuts in at once, before its file is measured or its text spoken.
-        if (b.priority == sch::Priority::emergency)
-            scheduler_->preempt(b.zones, "interrupted by an emergency message from " + who.user);
-        if (r.file) {
-            auto measured = library_.file_length(*r.file);
-            if (!measured.length)
-                throw ControlError(err::failed, "cannot air " + *r.file + ": " + measured.error);
-            b.audio.items = {*r.file};
-            b.length = *measured.length;
-            b.title = std::filesystem::path(*r.file).filename().string();
-        } else if (r.tts) {
-            sch::Tts tts{*r.tts, r.voice, {}};
-            auto measured = library_.tts_length(tts);
-            if (!measured.length)
-                throw ControlError(err::failed, "cannot speak the message: " + measured.error);
-            b.audio.items = {library_.tts_file(tts)};
-            b.length = *measured.length;
-            b.title = r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts;
-        } else {
-            throw ControlError(err::bad_argument, "announce needs a file or --tts text");
-        }
-        for (const auto& item : b.audio.items)
-            b.audio.sha256.push_back(library_.content_hash(item).value_or(""));
-        b.id = b.priority == sch::Priority::emergency ? "emergency" : "announce";
-        record_operator(who, command, "ok");
-        scheduler_->air_now(b);
-    });
+    Scheduler::AdHoc b;
+    b.priority = r.priority;
+    b.who = who;
+    for (const auto& z : r.zones) b.zones.push_back(zone_or_throw(z).id);
+    if (b.zones.empty())
+        for (const auto& z : schedule_->schedule.zones) b.zones.push_back(z.id);
+    // An emergency cuts in at once, before its file is measured or its text spoken.
+    if (b.priority == sch::Priority::emergency)
+        scheduler_->preempt(b.zones, "interrupted by an emergency message from " + who.user);
+    if (r.file) {
+        auto measured = library_.file_length(*r.file);
+        if (!measured.length)
+            throw ControlError(err::failed, "cannot air " + *r.file + ": " + measured.error);
+        b.audio.items = {*r.file};
+        b.length = *measured.length;
+        b.title = std::filesystem::path(*r.file).filename().string();
+    } else {
+        assert(r.tts);  // the command table lets through exactly one of file and tts
+        sch::Tts tts{*r.tts, r.voice, {}};
+        auto measured = library_.tts_length(tts);
+        if (!measured.length)
+            throw ControlError(err::failed, "cannot speak the message: " + measured.error);
+        b.audio.items = {library_.tts_file(tts)};
+        b.length = *measured.length;
+        b.title = r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts;
+    }
+    for (const auto& item : b.audio.items)
+        b.audio.sha256.push_back(library_.content_hash(item).value_or(""));
+    b.id = b.priority == sch::Priority::emergency ? "emergency" : "announce";
+    scheduler_->air_now(b);
 }
 
 std::vector<std::string> Instance::stop(const Who& who) {
-    auto stopped = scheduler_->stop_all("stopped by " + who.user + " (operator)");
-    std::string list;
-    for (const auto& id : stopped) list += (list.empty() ? "" : ", ") + id;
-    record_operator(who, "stop",
-                    stopped.empty() ? "ok: nothing was on air" : "ok: stopped " + list);
-    return stopped;
+    return scheduler_->stop_all("stopped by " + who.user + " (operator)");
 }
 
 void Instance::pause(const std::optional<Instant>& until, const Who& who) {
-    const auto& tz = *schedule_->schedule.timezone;
-    const std::string command =
-        "pause" + (until ? " --until " + sch::format_instant(*until, tz) : std::string());
-    refusals_recorded(who, command, [&] {
-        if (until && *until <= wall_now())
-            throw ControlError(err::bad_argument,
-                               "--until " + sch::format_instant(*until, tz) + " is in the past");
-        scheduler_->pause(until, who.user);
-        record_operator(who, command, "ok");
-    });
+    scheduler_->pause(until, who.user);
     update_status();
 }
 
-void Instance::resume(const Who& who) {
+void Instance::resume(const Who&) {
     scheduler_->resume();
-    record_operator(who, "resume", "ok");
     update_status();
 }
 
-void Instance::volume(const std::optional<std::string>& zone, double level, const Who& who) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.2f", level);
-    const std::string command = "volume " + (zone ? *zone + " " : std::string()) + text;
-    refusals_recorded(who, command, [&] {
-        if (!(level >= 0.0 && level <= 1.0))
-            throw ControlError(err::bad_argument,
-                               "volume must be from 0.0 to 1.0, not " + std::to_string(level));
-        if (zone) zone_or_throw(*zone);
-        scheduler_->set_volume(zone, level);
-        record_operator(who, command, "ok");
-    });
+void Instance::volume(const std::optional<std::string>& zone, double level, const Who&) {
+    if (zone) zone_or_throw(*zone);
+    scheduler_->set_volume(zone, level);
 }
 
 }  // namespace wardcast::daemon

@@ -91,24 +91,17 @@ void Instance::start_reload() {
 void Instance::finish_reload(ReloadOutcome& outcome) {
     reload_thread_.join();
     ReloadResult r;
-    std::string result;
     if (!outcome.fresh) {
         r.errors = outcome.errors;
         r.sha256 = schedule_->sha256;
-        result = "failed: " + outcome.failure + "; the old schedule stays in force";
+        r.failure = outcome.failure;
     } else {
         r = put_in_force(std::move(outcome.fresh));
-        result = "ok: " + std::to_string(r.added.size()) + " added, " +
-                 std::to_string(r.removed.size()) + " removed, " +
-                 std::to_string(r.changed.size()) + " changed";
     }
     auto callers = std::move(reload_running_);
     reload_running_ = std::move(reload_queued_);
     reload_queued_.clear();
-    for (auto& caller : callers) {
-        record_operator(caller.who, "reload", result);
-        caller.done(r);
-    }
+    for (auto& caller : callers) caller.done(r);  // each is recorded by the command table
     notify_.ready();
     update_status();
     if (!reload_running_.empty()) start_reload();

@@ -176,42 +176,56 @@ TEST_CASE("next lists firings in the station's time", "[control]") {
                                                 {"scheduled", "2026-12-07T17:30:00+07:00"}});
 }
 
-TEST_CASE("arguments of a wrong type, range or name are refused with a clear message",
+TEST_CASE("arguments of a wrong type, range or name are refused before the controller is asked",
           "[control]") {
     struct Case {
         json request;
+        std::string argument;  ///< the message names it
         std::string message_part;
     };
     const Case cases[] = {
-        {request("play"), "play: missing \"id\" (a string)"},
-        {request("play", {{"id", 5}}), "play: \"id\" must be a string, not number"},
-        {request("play", {{"id", "a"}, {"zone", json::array()}}),
+        {request("play"), "id", "play: missing \"id\" (a string)"},
+        {request("play", {{"id", 5}}), "id", "play: \"id\" must be a string, not number"},
+        {request("play", {{"id", "a"}, {"zone", json::array()}}), "zone",
          "\"zone\" must be a string, not array"},
-        {request("play", {{"id", "a"}, {"zones", "x"}}),
+        {request("play", {{"id", "a"}, {"zones", "x"}}), "zones",
          "unknown argument \"zones\" (it takes id, zone)"},
-        {request("next", {{"n", "3"}}), "\"n\" must be an integer, not string"},
-        {request("next", {{"n", 2.5}}), "\"n\" must be an integer, not number"},
-        {request("next", {{"n", 0}}), "\"n\" must be from 1 to 1000"},
-        {request("next", {{"n", -5}}), "\"n\" must be from 1 to 1000"},
-        {request("next", {{"n", 18446744073709551615ull}}), "\"n\" must be from 1 to 1000"},
-        {request("announce"), "give exactly one of \"file\""},
-        {request("announce", {{"file", "a.wav"}, {"tts", "x"}}), "give exactly one of"},
-        {request("announce", {{"tts", ""}}), "\"tts\" is empty"},
-        {request("announce", {{"tts", "x"}, {"priority", "urgent"}}),
+        {request("next", {{"n", "3"}}), "n", "\"n\" must be an integer, not string"},
+        {request("next", {{"n", 2.5}}), "n", "\"n\" must be an integer, not number"},
+        {request("next", {{"n", 1e3}}), "n", "\"n\" must be an integer, not number"},
+        {request("next", {{"n", 0}}), "n", "\"n\" must be from 1 to 1000, not 0"},
+        {request("next", {{"n", 1001}}), "n", "\"n\" must be from 1 to 1000, not 1001"},
+        {request("next", {{"n", -5}}), "n", "\"n\" must be from 1 to 1000"},
+        {request("next", {{"n", 18446744073709551615ull}}), "n", "\"n\" must be from 1 to 1000"},
+        {request("announce"), "file", "give exactly one of \"file\" (an audio file) and \"tts\""},
+        {request("announce", {{"file", "a.wav"}, {"tts", "x"}}), "tts", "give exactly one of"},
+        {request("announce", {{"tts", ""}}), "tts", "\"tts\" is empty"},
+        {request("announce", {{"file", ""}}), "file", "\"file\" is empty"},
+        {request("announce", {{"tts", "x"}, {"voice", ""}}), "voice", "\"voice\" is empty"},
+        {request("announce", {{"tts", "x"}, {"priority", "urgent"}}), "priority",
          "\"priority\" must be low, normal, high or emergency, not \"urgent\""},
-        {request("announce", {{"tts", "x"}, {"zones", "cho"}}),
-         "\"zones\" must be an array of strings"},
-        {request("announce", {{"tts", "x"}, {"zones", {1, 2}}}),
+        {request("announce", {{"tts", "x"}, {"priority", 3}}), "priority",
+         "\"priority\" must be a string, not number"},
+        {request("announce", {{"tts", "x"}, {"zones", "cho"}}), "zones",
+         "\"zones\" must be an array of strings, not string"},
+        {request("announce", {{"tts", "x"}, {"zones", {1, 2}}}), "zones",
          "must be an array of strings, not of number"},
-        {request("pause", {{"until", 1234}}), "\"until\" must be a string, not number"},
-        {request("pause", {{"until", "tomorrow"}}), "\"until\" must be an ISO 8601 instant"},
-        {request("pause", {{"until", "2026-12-07T06:00:00+07:00"}}), "is not in the future"},
-        {request("volume"), "missing \"level\""},
-        {request("volume", {{"level", "loud"}}), "\"level\" must be a number, not string"},
-        {request("volume", {{"level", 1.5}}), "\"level\" must be from 0.0 to 1.0"},
-        {request("volume", {{"level", -0.1}}), "\"level\" must be from 0.0 to 1.0"},
-        {request("stop", {{"now", true}}), "unknown argument \"now\" (it takes none)"},
-        {request("status", {{"verbose", 1}}), "unknown argument \"verbose\""},
+        {request("pause", {{"until", 1234}}), "until", "\"until\" must be a string, not number"},
+        {request("pause", {{"until", "tomorrow"}}), "until",
+         "\"until\" must be an ISO 8601 instant such as 2026-12-07T12:00:00+07:00, or a date, "
+         "not \"tomorrow\""},
+        {request("pause", {{"until", "2026-12-07T06:00:00+07:00"}}), "until",
+         "is not in the future"},
+        {request("volume"), "level", "missing \"level\" (a number from 0.0 to 1.0)"},
+        {request("volume", {{"level", "loud"}}), "level", "\"level\" must be a number, not string"},
+        {request("volume", {{"level", 1.5}}), "level",
+         "\"level\" must be from 0.0 to 1.0, not 1.5"},
+        {request("volume", {{"level", -0.1}}), "level", "\"level\" must be from 0.0 to 1.0"},
+        {request("volume", {{"level", 0.5}, {"zone", 7}}), "zone",
+         "\"zone\" must be a string, not number"},
+        {request("stop", {{"now", true}}), "now", "unknown argument \"now\" (it takes none)"},
+        {request("status", {{"verbose", 1}}), "verbose", "unknown argument \"verbose\""},
+        {request("reload", {{"file", "x.yaml"}}), "file", "unknown argument \"file\""},
     };
     for (const auto& c : cases) {
         test::FakeController fake;
@@ -220,9 +234,122 @@ TEST_CASE("arguments of a wrong type, range or name are refused with a clear mes
         REQUIRE(reply["ok"] == false);
         CHECK(reply["id"] == 7);
         CHECK(code_of(reply) == "bad_argument");
+        CHECK_THAT(message_of(reply),
+                   Catch::StartsWith(c.request["cmd"].get<std::string>() + ": "));
+        CHECK_THAT(message_of(reply), Catch::Contains("\"" + c.argument + "\""));
         CHECK_THAT(message_of(reply), Catch::Contains(c.message_part));
+        // Refused at the door: the controller did nothing, and nothing is recorded.
         CHECK(fake.calls().empty());
+        CHECK(fake.recorded().empty());
     }
+}
+
+TEST_CASE("a pause until an instant that is not in the future is refused, saying when it is",
+          "[control]") {
+    test::FakeController fake;  // its clock: 2026-12-07 06:00:42 in Hanoi
+    struct Case {
+        std::string until;
+        std::string message;
+    };
+    const Case cases[] = {
+        {"2026-12-07T06:00:00+07:00",
+         "pause: \"until\" 2026-12-07T06:00:00+07:00 is not in the future (it is "
+         "2026-12-07T06:00:42+07:00 now)"},
+        {"2026-12-07T06:00:42+07:00",  // now itself
+         "pause: \"until\" 2026-12-07T06:00:42+07:00 is not in the future (it is "
+         "2026-12-07T06:00:42+07:00 now)"},
+        {"2026-12-06T23:00:00Z",  // the same instant in UTC, before now
+         "pause: \"until\" 2026-12-07T06:00:00+07:00 is not in the future"},
+        {"2026-12-07",  // a date: its midnight, in the station's time
+         "pause: \"until\" 2026-12-07T00:00:00+07:00 is not in the future"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.until);
+        json reply = run_json(fake, request("pause", {{"until", c.until}}));
+        CHECK(code_of(reply) == "bad_argument");
+        CHECK_THAT(message_of(reply), Catch::StartsWith(c.message));
+    }
+    CHECK(fake.calls().empty());
+    // The controller's clock decides: later in the day, 12:00 has passed too.
+    CHECK(run_json(fake, request("pause", {{"until", "2026-12-07T12:00"}}))["ok"] == true);
+    fake.status_info.now = test::hanoi(13, 0);
+    json reply = run_json(fake, request("pause", {{"until", "2026-12-07T12:00"}}));
+    CHECK(code_of(reply) == "bad_argument");
+    CHECK(fake.calls().size() == 1);
+}
+
+TEST_CASE("a command that changes something is recorded once, as typed, with who asked",
+          "[control]") {
+    struct Case {
+        json request;
+        std::string command;
+        std::string result;
+    };
+    const std::string long_text(100, 'a');
+    const Case cases[] = {
+        {request("play", {{"id", "cchc-dvc"}}), "play cchc-dvc", "ok"},
+        {request("play", {{"id", "van-hoa"}, {"zone", "cho"}}), "play van-hoa --zone cho", "ok"},
+        {request("announce",
+                 {{"tts", "Kính thưa bà con"}, {"priority", "emergency"}, {"zones", {"cho", "a"}}}),
+         "announce --tts \"Kính thưa bà con\" --priority emergency --zone cho --zone a", "ok"},
+        {request("announce", {{"file", "/srv/audio/mat-nuoc.wav"}}),
+         "announce /srv/audio/mat-nuoc.wav --priority normal", "ok"},
+        {request("announce", {{"tts", long_text}}),
+         "announce --tts \"" + std::string(77, 'a') + "...\" --priority normal", "ok"},
+        {request("stop"), "stop", "ok: stopped cchc-dvc"},
+        {request("pause"), "pause", "ok"},
+        {request("pause", {{"until", "2026-12-07T12:00"}}),
+         "pause --until 2026-12-07T12:00:00+07:00", "ok"},
+        {request("resume"), "resume", "ok"},
+        {request("volume", {{"zone", "cho"}, {"level", 0.5}}), "volume cho 0.50", "ok"},
+        {request("volume", {{"level", 1}}), "volume 1.00", "ok"},
+        {request("reload"), "reload", "ok: 2 added, 1 removed, 1 changed"},
+        // Refused or failed by the controller: recorded with the reason.
+        {request("play", {{"id", "khong-co"}}), "play khong-co",
+         "refused: no announcement \"khong-co\" in the schedule"},
+        {request("volume", {{"zone", "nowhere"}, {"level", 0.25}}), "volume nowhere 0.25",
+         "failed: the output is gone"},
+    };
+    for (const auto& c : cases) {
+        test::FakeController fake;
+        INFO(c.request.dump());
+        run_json(fake, c.request);
+        auto recorded = fake.recorded();
+        REQUIRE(recorded.size() == 1);
+        CHECK(recorded[0].command == c.command);
+        CHECK(recorded[0].result == c.result);
+        CHECK(recorded[0].who.uid == 1000);
+        CHECK(recorded[0].who.user == "alice");
+    }
+}
+
+TEST_CASE("commands that change nothing are not recorded", "[control]") {
+    test::FakeController fake;
+    for (const char* name : {"status", "next", "watch", "hello", "version"})
+        CHECK(run_json(fake, request(name))["ok"] == true);
+    CHECK(fake.recorded().empty());
+}
+
+TEST_CASE("a reload is recorded when its answer comes, with the outcome", "[control]") {
+    test::FakeController fake;
+    fake.reload_later = true;
+    std::vector<json> answers;
+    bool watch = false;
+    auto reply = daemon::dispatch_in_pieces(
+        fake, protocol::Request{3, "reload", json::object()}, alice, watch,
+        [&](json answer) { answers.push_back(std::move(answer)); });
+    CHECK(std::holds_alternative<daemon::AnsweredLater>(reply));
+    CHECK(fake.recorded().empty());  // still reading
+    fake.reload_result = {false, {"s.yaml:1:1: error: x"}, {}, {}, {}, "", "s.yaml: 1 error"};
+    REQUIRE(fake.finish_reload());
+    REQUIRE(answers.size() == 1);
+    CHECK(answers[0]["id"] == 3);
+    CHECK(code_of(answers[0]) == "failed");
+    auto recorded = fake.recorded();
+    REQUIRE(recorded.size() == 1);
+    CHECK(recorded[0].command == "reload");
+    CHECK(recorded[0].result == "failed: s.yaml: 1 error; the old schedule stays in force");
+    CHECK(recorded[0].who.user == "alice");
 }
 
 TEST_CASE("a ControlError keeps its code, other exceptions are 'failed'", "[control]") {
@@ -237,9 +364,13 @@ TEST_CASE("a ControlError keeps its code, other exceptions are 'failed'", "[cont
 
 TEST_CASE("an invalid schedule on reload returns every error line", "[control]") {
     test::FakeController fake;
-    fake.reload_result = {
-        false, {"s.yaml:3:5: error: unknown key 'tittle'", "s.yaml:9:1: error: x"}, {}, {}, {},
-        "old"};
+    fake.reload_result = {false,
+                          {"s.yaml:3:5: error: unknown key 'tittle'", "s.yaml:9:1: error: x"},
+                          {},
+                          {},
+                          {},
+                          "old",
+                          "s.yaml: 2 errors"};
     json reply = run_json(fake, request("reload"));
     CHECK(code_of(reply) == "failed");
     CHECK(message_of(reply) == "the schedule has 2 errors; the old schedule stays in force");

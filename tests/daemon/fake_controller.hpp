@@ -51,18 +51,43 @@ class FakeController : public daemon::Controller {
     // What the fake answers; set before use.
     daemon::StatusInfo status_info;
     std::vector<daemon::NextInfo> firings;
-    daemon::ReloadResult reload_result{true, {}, {"a", "b"}, {"c"}, {"d"}, "abcdef0123"};
+    daemon::ReloadResult reload_result{true, {}, {"a", "b"}, {"c"}, {"d"}, "abcdef0123", ""};
     std::vector<std::string> known_ids{"cchc-dvc", "van-hoa"};
+
+    /// When set, reload() keeps its callback until finish_reload() (a reload read off the loop).
+    bool reload_later = false;
 
     // What it was asked (read with calls() / last_who()).
     struct Call {
         std::string what;  ///< "play cchc-dvc zone=all", "pause until=…", …
         daemon::Who who;
     };
+    /// An operator entry it was asked to record.
+    struct Recorded {
+        daemon::Who who;
+        std::string command;
+        std::string result;
+    };
 
     std::vector<Call> calls() const {
         std::lock_guard lock(mutex_);
         return calls_;
+    }
+    std::vector<Recorded> recorded() const {
+        std::lock_guard lock(mutex_);
+        return recorded_;
+    }
+    /// Ends a reload held by `reload_later` with `reload_result`; false when none waits.
+    bool finish_reload() {
+        daemon::ReloadDone done;
+        {
+            std::lock_guard lock(mutex_);
+            done = std::move(reload_done_);
+            reload_done_ = nullptr;
+        }
+        if (!done) return false;
+        done(reload_result);
+        return true;
     }
     std::size_t subscribers() const {
         std::lock_guard lock(mutex_);
@@ -82,6 +107,12 @@ class FakeController : public daemon::Controller {
         for (auto& [token, sink] : sinks) sink(event);
     }
 
+    daemon::StationClock clock() override { return {status_info.now, status_info.timezone}; }
+    void record_operator(const daemon::Who& who, const std::string& command,
+                         const std::string& result) override {
+        std::lock_guard lock(mutex_);
+        recorded_.push_back({who, command, result});
+    }
     daemon::StatusInfo status() override { return status_info; }
     std::vector<daemon::NextInfo> next(std::size_t n) override {
         record("next " + std::to_string(n), {});
@@ -115,6 +146,11 @@ class FakeController : public daemon::Controller {
     void resume(const daemon::Who& who) override { record("resume", who); }
     void reload(const daemon::Who& who, daemon::ReloadDone done) override {
         record("reload", who);
+        if (reload_later) {
+            std::lock_guard lock(mutex_);
+            reload_done_ = std::move(done);
+            return;
+        }
         done(reload_result);
     }
     void volume(const std::optional<std::string>& zone, double level,
@@ -140,6 +176,8 @@ class FakeController : public daemon::Controller {
 
     mutable std::mutex mutex_;
     std::vector<Call> calls_;
+    std::vector<Recorded> recorded_;
+    daemon::ReloadDone reload_done_;
     daemon::AnnounceRequest announce_;
     std::map<int, EventSink> sinks_;
     int last_token_ = 0;

@@ -105,8 +105,10 @@ TEST_CASE("commands that change something say what they did", "[e2e][online]") {
 
 TEST_CASE("an invalid schedule on reload: every error on stderr, exit 1", "[e2e][online]") {
     RunningServer server;
-    server.controller().reload_result = {
-        false, {"/etc/wardcast/schedule.yaml:3:5: error: unknown key 'tittle'"}, {}, {}, {}, ""};
+    wardcast::daemon::ReloadResult invalid;
+    invalid.errors = {"/etc/wardcast/schedule.yaml:3:5: error: unknown key 'tittle'"};
+    invalid.failure = "1 error";
+    server.controller().reload_result = invalid;
     auto r = ctl_at(server.path(), {"reload"});
     CHECK(r.exit_code == 1);
     CHECK(r.out.empty());

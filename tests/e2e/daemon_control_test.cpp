@@ -148,6 +148,20 @@ TEST_CASE("play, stop, volume, status and next answer an operator", "[e2e][contr
     auto rows = outcomes(st.db);
     CHECK(rows["dvc"]["status"] == "cancelled");
     CHECK(rows["dvc"]["trigger"] == "operator");
+    // Each command that changed something (or was refused by the daemon) once, as typed.
+    auto ops = query(st.db,
+                     "SELECT uid, command, result FROM entries WHERE kind = 'operator' AND command "
+                     "NOT LIKE 'load-schedule%' ORDER BY seq");
+    REQUIRE(ops.size() == 4);
+    CHECK(ops[0]["command"] == "play dvc --zone a");
+    CHECK(ops[0]["result"] == "ok");
+    CHECK(ops[1]["command"] == "volume a 0.50");
+    CHECK(ops[1]["result"] == "ok");
+    CHECK(ops[2]["command"] == "play dcv");
+    CHECK(ops[2]["result"].rfind("refused: no announcement 'dcv'", 0) == 0);
+    CHECK(ops[3]["command"] == "stop");
+    CHECK(ops[3]["result"] == "ok: stopped dvc");
+    for (auto& op : ops) CHECK(op["uid"] == std::to_string(getuid()));
 }
 
 TEST_CASE("refused commands are recorded too: who asked, what, and why", "[e2e][control]") {

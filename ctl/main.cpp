@@ -1,7 +1,6 @@
 // wardcastctl: check and preview schedules; later, talk to wardcastd.
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <iostream>
 

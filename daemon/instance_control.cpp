@@ -60,7 +60,7 @@ const sch::Zone& Instance::zone_or_throw(const std::string& zone) const {
     for (const auto& z : schedule_->schedule.zones) ids.push_back(z.id);
     auto hint = sch::closest_match(zone, ids);
     throw ControlError(err::not_found, "no zone '" + zone + "' in the schedule" +
-                                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+                                           (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
 
 StatusInfo Instance::status() {

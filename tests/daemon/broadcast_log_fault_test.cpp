@@ -12,9 +12,9 @@
 
 #include "daemon/broadcast_log.hpp"
 #include "daemon/log_reader.hpp"
-#include "tests/skip.hpp"
 #include "tests/daemon/faulty_vfs.hpp"
 #include "tests/daemon/log_test_support.hpp"
+#include "tests/skip.hpp"
 
 namespace fs = std::filesystem;
 using namespace wardcast::daemon;

@@ -9,10 +9,10 @@
 #include <sstream>
 
 #include "daemon/broadcast_log.hpp"
-#include "tests/skip.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/names_strings.hpp"
 #include "tests/schedules/schedule_files.hpp"
+#include "tests/skip.hpp"
 
 using namespace wardcast::test;
 using namespace wardcast::daemon;

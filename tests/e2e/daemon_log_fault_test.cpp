@@ -12,11 +12,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tests/skip.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
 #include "tests/e2e/notify_socket.hpp"
+#include "tests/skip.hpp"
 
 using namespace wardcast::test;
 using namespace std::chrono_literals;

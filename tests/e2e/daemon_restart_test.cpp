@@ -19,14 +19,18 @@ struct Station {
     explicit Station(const std::string& announcements) {
         write_tone_wav(dir.path() / "one.wav", 1000);
         write_tone_wav(dir.path() / "ten.wav", 10000);
-        schedule = dir.write("schedule.yaml", "station: { name: \"Phường Thử\", timezone: UTC }\n"
-                                              "zones: [{ id: a, output: \"null\" }, { id: b, output: \"null\" }]\n"
-                                              "announcements:\n" + announcements);
+        schedule = dir.write("schedule.yaml",
+                             "station: { name: \"Phường Thử\", timezone: UTC }\n"
+                             "zones: [{ id: a, output: \"null\" }, { id: b, output: \"null\" }]\n"
+                             "announcements:\n" +
+                                 announcements);
     }
     std::unique_ptr<Daemon> start(const std::string& name) {
         return std::make_unique<Daemon>(
             std::vector<std::string>{"--schedule", schedule.string(), "--db", db.string()},
-            dir.path() / (name + ".log"), std::map<std::string, std::string>{{"WARDCAST_CACHE", (dir.path() / "cache").string()}});
+            dir.path() / (name + ".log"),
+            std::map<std::string, std::string>{
+                {"WARDCAST_CACHE", (dir.path() / "cache").string()}});
     }
     std::vector<Row> broadcasts() {
         return query(db, "SELECT * FROM entries WHERE kind = 'broadcast' ORDER BY seq");
@@ -58,7 +62,9 @@ TEST_CASE("kill -9 on air: the next start records it interrupted, and the next f
     CHECK(rows[1]["announcement_id"] == "after");
     CHECK(rows[1]["status"] == "played");
     // `long` is claimed: the restart did not air it again, even within its catch_up.
-    CHECK(st.count("SELECT count(*) FROM entries WHERE kind = 'on_air' AND announcement_id = 'long'") == 1);
+    CHECK(st.count(
+              "SELECT count(*) FROM entries WHERE kind = 'on_air' AND announcement_id = 'long'") ==
+          1);
     auto verified = wardcast::daemon::LogReader(st.db).verify();
     CHECK(verified.intact);
 }
@@ -80,9 +86,10 @@ TEST_CASE("a restart right after a firing aired does not air it again", "[e2e][d
 TEST_CASE("downtime: late by more than catch_up is missed, within it airs as catch-up",
           "[e2e][daemon][crash]") {
     auto t0 = whole_second_after(startup_margin + 0s);
-    Station st("  - id: first\n    zones: [a]\n    audio: one.wav\n" + when(t0) +
-               "  - id: gone\n    zones: [a]\n    audio: one.wav\n    catch_up: 1s\n" + when(t0 + 3s) +
-               "  - id: within\n    zones: [b]\n    audio: one.wav\n    catch_up: 1m\n" + when(t0 + 4s));
+    Station st(
+        "  - id: first\n    zones: [a]\n    audio: one.wav\n" + when(t0) +
+        "  - id: gone\n    zones: [a]\n    audio: one.wav\n    catch_up: 1s\n" + when(t0 + 3s) +
+        "  - id: within\n    zones: [b]\n    audio: one.wav\n    catch_up: 1m\n" + when(t0 + 4s));
     auto first = st.start("first");
     REQUIRE(first->wait_for_output("played first", startup_margin + 15s));
     CHECK(first->stop() == 0);
@@ -110,8 +117,10 @@ TEST_CASE("a restart after a firing later than its max_delay but within its catc
         const auto secs = std::chrono::floor<std::chrono::seconds>(t);
         return date::format("%T", secs - std::chrono::floor<date::days>(secs));
     };
-    Station st("  - id: tick\n    zones: [a]\n    audio: one.wav\n    max_delay: 1s\n"
-               "    catch_up: 10m\n    at: [\"" + hms(t0) + "\", \"" + hms(t0 + 15s) + "\"]\n");
+    Station st(
+        "  - id: tick\n    zones: [a]\n    audio: one.wav\n    max_delay: 1s\n"
+        "    catch_up: 10m\n    at: [\"" +
+        hms(t0) + "\", \"" + hms(t0 + 15s) + "\"]\n");
     auto first = st.start("first");
     REQUIRE(first->wait_for_output("played tick", startup_margin + 15s));
     CHECK(first->stop() == 0);

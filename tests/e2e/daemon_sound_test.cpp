@@ -17,10 +17,10 @@
 #include <cstring>
 
 #include "audio/sound_device.hpp"
-#include "tests/skip.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
+#include "tests/skip.hpp"
 
 using namespace wardcast::test;
 using namespace std::chrono_literals;

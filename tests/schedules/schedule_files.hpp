@@ -9,7 +9,7 @@
 namespace wardcast::test {
 
 class TempDir {
-public:
+  public:
     TempDir() : TempDir(std::filesystem::temp_directory_path()) {}
     /// A fresh folder inside `base`.
     explicit TempDir(const std::filesystem::path& base) {
@@ -34,7 +34,7 @@ public:
         return p;
     }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <optional>
 #include <string>
 
 #include "audio/gst_init.hpp"
 #include "audio/loudness.hpp"
 #include "audio/pipeline_builder.hpp"
+#include "audio/relay.hpp"
 
 namespace wardcast::audio {
 
@@ -76,6 +78,49 @@ std::string placed_text(const BroadcastPipeline& built, GstMessage* message) {
     return where.empty() ? text : where + ": " + text;
 }
 
+// How far `sink` has played on the broadcast's own timeline (the running time, which concat
+// keeps counting across items): its position, in the stream time of its current segment,
+// converted by that segment. A segment in bytes (wavenc ! filesink) follows identity
+// single-segment, whose stream time is the running time already.
+std::optional<GstClockTime> played_until(GstElement* sink) {
+    gint64 position = -1;
+    if (!gst_element_query_position(sink, GST_FORMAT_TIME, &position) || position < 0)
+        return std::nullopt;
+    std::unique_ptr<GstPad, ObjectUnref> pad(gst_element_get_static_pad(sink, "sink"));
+    GstEvent* event = pad ? gst_pad_get_sticky_event(pad.get(), GST_EVENT_SEGMENT, 0) : nullptr;
+    if (!event) return static_cast<GstClockTime>(position);
+    const GstSegment* segment = nullptr;
+    gst_event_parse_segment(event, &segment);
+    GstClockTime running = static_cast<GstClockTime>(position);
+    if (segment->format == GST_FORMAT_TIME) {
+        running = gst_segment_to_running_time(
+            segment, GST_FORMAT_TIME,
+            gst_segment_position_from_stream_time(segment, GST_FORMAT_TIME,
+                                                  static_cast<guint64>(position)));
+    }
+    gst_event_unref(event);
+    if (!GST_CLOCK_TIME_IS_VALID(running)) return std::nullopt;
+    return running;
+}
+
+// How much sound reached the zones' outputs (before the pipeline is torn down): the furthest
+// sink's played_until, 0 when no sample went out; the wall clock since the first sample only
+// when no sink can say.
+std::chrono::milliseconds aired_of(const BroadcastPipeline& built,
+                                   const std::optional<WallTime>& started, WallTime ended) {
+    using std::chrono::milliseconds;
+    if (!started) return milliseconds(0);
+    std::optional<GstClockTime> furthest;
+    for (const auto& zone : built.zones) {
+        if (!zone.sink) continue;
+        if (const auto until = played_until(zone.sink.get()))
+            furthest = std::max(furthest.value_or(0), *until);
+    }
+    if (furthest)
+        return std::chrono::duration_cast<milliseconds>(std::chrono::nanoseconds(*furthest));
+    return std::max(milliseconds(0), ended - *started);
+}
+
 }  // namespace
 
 /// How a broadcast ends.
@@ -89,7 +134,11 @@ struct GstPlayer::Broadcast {
     Id id = 0;
     StartedHandler on_started;
     DoneHandler on_done;
-    BroadcastPipeline built;  ///< the pipeline and its zones
+    BroadcastPipeline built;       ///< the pipeline and its zones
+    std::unique_ptr<Relay> relay;  ///< a relay's source side; null for files
+    /// A relay's start_at(): the live program starts at the instant (a future base time would
+    /// let it run ahead of the outputs, queueing delay).
+    std::optional<asio::steady_timer> start_timer;
     BusPtr bus;
     /// Wraps the bus's file descriptor, which the bus owns: released, never closed.
     std::optional<asio::posix::stream_descriptor> bus_fd;
@@ -126,14 +175,35 @@ Player::Id GstPlayer::prepare(const BroadcastRequest& request, StartedHandler st
         if (request.normalize && loudness_) {
             gain = [this](const std::filesystem::path& file) { return loudness_->gain_db(file); };
         }
-        broadcast->built = build_pipeline(request, gain);
+        broadcast->built =
+            request.relay ? build_relay_pipeline(request, gain) : build_pipeline(request, gain);
     } catch (const std::exception& e) {
-        post_done(std::move(broadcast->on_done), id, {Status::failed, e.what(), {}, now(), {}});
+        post_done(std::move(broadcast->on_done), id, {Status::failed, e.what(), {}, now(), {}, {}});
         return id;
     }
 
     Broadcast& b = *broadcast;
     broadcasts_.emplace(id, std::move(broadcast));
+    if (request.relay) {
+        // Connects now, during the preroll window; the outputs start at the instant.
+        try {
+            b.relay = std::make_unique<Relay>(
+                io_, *request.relay, b.built.program.get(), std::move(b.built.chime),
+                [this, id](const std::string& error) {
+                    end(id, {Status::failed, error});
+                },
+                [this, id](const std::string& note) {
+                    if (!on_warning_) return;
+                    asio::post(io_,
+                               [alive = std::weak_ptr(alive_), handler = on_warning_, id, note] {
+                                   if (!alive.expired()) handler(id, note);
+                               });
+                });
+        } catch (const std::exception& e) {
+            end(id, {Status::failed, e.what()});
+            return id;
+        }
+    }
     b.bus.reset(gst_element_get_bus(b.built.pipeline.get()));
     GPollFD poll_fd{};
     gst_bus_get_pollfd(b.bus.get(), &poll_fd);
@@ -164,7 +234,11 @@ Player::Id GstPlayer::prepare(const BroadcastRequest& request, StartedHandler st
                                        : "the pipeline cannot start (state change failed)"});
         return id;
     }
-    if (auto no_device = check_sound_devices(b)) end(id, *no_device);
+    if (auto no_device = check_sound_devices(b)) {
+        end(id, *no_device);
+    } else if (b.relay) {
+        b.prerolled = true;  // a live pipeline has no preroll: the outputs are open
+    }
     return id;
 }
 
@@ -172,6 +246,7 @@ void GstPlayer::start(Id id) {
     const auto it = broadcasts_.find(id);
     if (it == broadcasts_.end()) return;
     Broadcast& b = *it->second;
+    if (b.relay) b.relay->begin(std::chrono::steady_clock::now());
     if (gst_element_set_state(b.built.pipeline.get(), GST_STATE_PLAYING) ==
         GST_STATE_CHANGE_FAILURE) {
         MessagePtr error(gst_bus_pop_filtered(b.bus.get(), GST_MESSAGE_ERROR));
@@ -186,6 +261,17 @@ void GstPlayer::start_at(Id id, std::chrono::system_clock::time_point at) {
     GstElement* pipeline = it->second->built.pipeline.get();
     const auto ahead = at - std::chrono::system_clock::now();
     if (!it->second->prerolled || ahead < std::chrono::milliseconds(1)) return start(id);
+    if (it->second->relay) {
+        // The program's first 10 ms buffer goes out one buffer after PLAYING.
+        auto& timer = it->second->start_timer.emplace(io_);
+        timer.expires_after(ahead - std::chrono::milliseconds(10));
+        it->second->held_until = std::chrono::round<std::chrono::milliseconds>(at);
+        timer.async_wait(
+            [this, alive = std::weak_ptr(alive_), id](const boost::system::error_code& ec) {
+                if (!ec && !alive.expired()) start(id);
+            });
+        return;
+    }
     std::unique_ptr<GstClock, ObjectUnref> clock(gst_system_clock_obtain());
     const auto ahead_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ahead).count();
     gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock.get());
@@ -193,6 +279,7 @@ void GstPlayer::start_at(Id id, std::chrono::system_clock::time_point at) {
     gst_element_set_start_time(pipeline, GST_CLOCK_TIME_NONE);
     gst_element_set_base_time(pipeline, gst_clock_get_time(clock.get()) + static_cast<GstClockTime>(ahead_ns));
     it->second->held_until = std::chrono::round<std::chrono::milliseconds>(at);
+    if (it->second->relay) it->second->relay->begin(std::chrono::steady_clock::now() + ahead);
     start(id);
 }
 
@@ -251,12 +338,17 @@ std::optional<GstPlayer::Ending> GstPlayer::handle(Broadcast& b, GstMessage* mes
             break;
         case GST_MESSAGE_EOS:
             if (auto no_device = check_sound_devices(b)) return no_device;
+            if (b.relay) {
+                auto [status, error] = b.relay->result();
+                return Ending{status, error};
+            }
             return Ending{Status::played, ""};
         case GST_MESSAGE_ASYNC_DONE:
             b.prerolled = true;
             return check_sound_devices(b);
         case GST_MESSAGE_APPLICATION: {
             const GstStructure* s = gst_message_get_structure(message);
+            if (b.relay && gst_structure_has_name(s, relay_ended_message)) b.relay->finish();
             gint64 ms = 0;
             if (b.started || !gst_structure_has_name(s, started_message) ||
                 !gst_structure_get_int64(s, "wall-ms", &ms)) {
@@ -294,7 +386,10 @@ void GstPlayer::end(Id id, const Ending& ending) {
     std::unique_ptr<Broadcast> b = std::move(it->second);
     broadcasts_.erase(it);
 
-    BroadcastOutcome outcome{ending.status, ending.error, b->started, now(), {}};
+    const WallTime ended = now();
+    BroadcastOutcome outcome{ending.status, ending.error, b->started, ended, {}, {}};
+    outcome.aired = aired_of(b->built, b->started, ended);
+    if (b->relay) outcome.aired = b->relay->aired();  // the source's sound, not the silence
     if (b->bus_fd) b->bus_fd->release();  // cancels the wait; the bus owns the fd
     b->bus_fd.reset();
     // NULL stops the streaming threads and closes the outputs before `done` is reported.

@@ -1,5 +1,7 @@
 #include "audio/pipeline_builder.hpp"
 
+#include <gst/app/gstappsink.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -20,9 +22,8 @@ using PadPtr = std::unique_ptr<GstPad, ObjectUnref>;
 constexpr const char* base_package = "gstreamer1.0-plugins-base";
 constexpr const char* good_package = "gstreamer1.0-plugins-good";
 // Every source is brought to this one format so that concat's inputs match.
-constexpr const char* mix_caps =
-    "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=1";
-constexpr int mix_rate = 48000;
+constexpr const char* mix_caps = relay_mix_caps;
+constexpr int mix_rate = relay_mix_rate;
 
 ElementPtr make(const char* factory, const std::string& name, const char* package = nullptr) {
     ElementPtr element = make_element(factory, package);
@@ -194,6 +195,46 @@ std::optional<std::size_t> index_after(std::string_view name, std::string_view p
     return index;
 }
 
+// Per zone, after the tee: queue ! volume (zone) ! audioconvert ! audioresample ! <output>.
+void add_zones(BroadcastPipeline& built, const BroadcastRequest& request, GstElement* tee) {
+    GstElement* pipeline = built.pipeline.get();
+    std::set<std::filesystem::path> taken;
+    for (std::size_t i = 0; i < request.zones.size(); ++i) {
+        const ZoneOutput& wanted = request.zones[i];
+        BroadcastPipeline::Zone zone;
+        zone.id = wanted.zone;
+        zone.output = wanted.output;
+        try {
+            zone.spec = parse_output(wanted.output);
+        } catch (const std::invalid_argument& e) {
+            throw std::runtime_error("zone " + wanted.zone + ": " + e.what());
+        }
+        if (zone.spec.kind == OutputSpec::Kind::file) {
+            // An archive folder named in the schedule is made when first needed, as an
+            // operator would expect; failing that, filesink reports why.
+            std::error_code ignored;
+            std::filesystem::create_directories(
+                std::filesystem::path(zone.spec.target).parent_path(), ignored);
+            zone.file = unused_name(
+                broadcast_wav_path(zone.spec.target, request.label, request.scheduled), taken);
+        }
+        const std::string prefix = "zone" + std::to_string(i) + "-";
+        ElementPtr queue = make("queue", prefix + "queue");
+        zone.volume = make("volume", prefix + "volume", base_package);
+        g_object_set(zone.volume.get(), "volume", std::clamp(wanted.volume, 0.0, 1.0), nullptr);
+        ElementPtr convert = make("audioconvert", prefix + "convert", base_package);
+        ElementPtr resample = make("audioresample", prefix + "resample", base_package);
+        add_chain(pipeline, {queue.get(), zone.volume.get(), convert.get(), resample.get()});
+        auto [first, sink] = add_output(pipeline, prefix, zone);
+        if (!gst_element_link(resample.get(), first)) {
+            throw std::runtime_error("cannot link the output of zone " + zone.id);
+        }
+        link_pads(tee, queue.get(), true);
+        zone.sink = std::move(sink);
+        built.zones.push_back(std::move(zone));
+    }
+}
+
 }  // namespace
 
 std::string BroadcastPipeline::describe(GstObject* element) const {
@@ -258,42 +299,81 @@ BroadcastPipeline build_pipeline(const BroadcastRequest& request, const GainLook
         link_pads(last, concat.get(), false);
     }
 
-    std::set<std::filesystem::path> taken;
-    for (std::size_t i = 0; i < request.zones.size(); ++i) {
-        const ZoneOutput& wanted = request.zones[i];
-        BroadcastPipeline::Zone zone;
-        zone.id = wanted.zone;
-        zone.output = wanted.output;
-        try {
-            zone.spec = parse_output(wanted.output);
-        } catch (const std::invalid_argument& e) {
-            throw std::runtime_error("zone " + wanted.zone + ": " + e.what());
-        }
-        if (zone.spec.kind == OutputSpec::Kind::file) {
-            // An archive folder named in the schedule is made when first needed, as an
-            // operator would expect; failing that, filesink reports why.
-            std::error_code ignored;
-            std::filesystem::create_directories(
-                std::filesystem::path(zone.spec.target).parent_path(), ignored);
-            zone.file = unused_name(
-                broadcast_wav_path(zone.spec.target, request.label, request.scheduled), taken);
-        }
-        const std::string prefix = "zone" + std::to_string(i) + "-";
-        ElementPtr queue = make("queue", prefix + "queue");
-        zone.volume = make("volume", prefix + "volume", base_package);
-        g_object_set(zone.volume.get(), "volume", std::clamp(wanted.volume, 0.0, 1.0), nullptr);
-        ElementPtr convert = make("audioconvert", prefix + "convert", base_package);
-        ElementPtr resample = make("audioresample", prefix + "resample", base_package);
-        add_chain(pipeline, {queue.get(), zone.volume.get(), convert.get(), resample.get()});
-        auto [first, sink] = add_output(pipeline, prefix, zone);
-        if (!gst_element_link(resample.get(), first)) {
-            throw std::runtime_error("cannot link the output of zone " + zone.id);
-        }
-        link_pads(tee.get(), queue.get(), true);
-        zone.sink = std::move(sink);
-        built.zones.push_back(std::move(zone));
-    }
+    add_zones(built, request, tee.get());
     return built;
+}
+
+BroadcastPipeline build_relay_pipeline(const BroadcastRequest& request, const GainLookup& gain_db) {
+    if (!request.relay) throw std::logic_error("build_relay_pipeline: not a relay");
+    if (request.zones.empty()) throw std::runtime_error("the broadcast has no zone");
+    BroadcastPipeline built;
+    if (request.chime) {
+        std::error_code ec;
+        if (request.chime->empty() || !std::filesystem::is_regular_file(*request.chime, ec)) {
+            throw std::runtime_error("no such file: " + request.chime->string());
+        }
+        built.chime =
+            decode_to_mix(*request.chime, gain_db ? gain_db(*request.chime) : std::nullopt,
+                          std::chrono::seconds(30));
+    }
+    built.pipeline = make_pipeline();
+    // describe() names the program's errors after the relay's source.
+    built.sources = {std::filesystem::path(request.relay->source)};
+    GstElement* pipeline = built.pipeline.get();
+    // A live source of silence sets the pace (the system clock's) and keeps the outputs
+    // running whatever the relayed source does; the relay writes its samples into it.
+    built.program = make("audiotestsrc", "source0-program", base_package);
+    gst_util_set_object_arg(G_OBJECT(built.program.get()), "wave", "silence");
+    g_object_set(built.program.get(), "is-live", TRUE, "samplesperbuffer",
+                 static_cast<gint>(relay_buffer_frames), nullptr);
+    ElementPtr caps = make_capsfilter("source0-caps", mix_caps);
+    ElementPtr level = make("volume", "announcement-volume", base_package);
+    g_object_set(level.get(), "volume", std::clamp(request.volume, 0.0, 1.0), nullptr);
+    ElementPtr tee = make("tee", "tee");
+    add_chain(pipeline, {built.program.get(), caps.get(), level.get(), tee.get()});
+    add_zones(built, request, tee.get());
+    return built;
+}
+
+std::vector<float> decode_to_mix(const std::filesystem::path& file, std::optional<double> gain_db,
+                                 std::chrono::milliseconds timeout) {
+    PipelinePtr pipeline = make_pipeline();
+    GstElement* last = add_file_source(pipeline.get(), "source0-", file, gain_db);
+    ElementPtr sink = make("appsink", "decoded", base_package);
+    g_object_set(sink.get(), "sync", FALSE, nullptr);
+    add_chain(pipeline.get(), {sink.get()});
+    if (!gst_element_link(last, sink.get())) throw std::runtime_error("cannot link the decoder");
+    std::vector<float> samples;
+    // appsink keeps what arrives until pulled: pulling here, from this thread, is enough.
+    GstAppSink* app = GST_APP_SINK(sink.get());
+    if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        throw std::runtime_error(file.string() + ": cannot be decoded");
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    BusPtr bus(gst_element_get_bus(pipeline.get()));
+    while (!gst_app_sink_is_eos(app)) {
+        GstSample* sample = gst_app_sink_try_pull_sample(app, 20 * GST_MSECOND);
+        if (sample) {
+            GstBuffer* buffer = gst_sample_get_buffer(sample);
+            GstMapInfo map;
+            if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+                const auto* data = reinterpret_cast<const float*>(map.data);
+                samples.insert(samples.end(), data, data + map.size / sizeof(float));
+                gst_buffer_unmap(buffer, &map);
+            }
+            gst_sample_unref(sample);
+        }
+        if (MessagePtr error{gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR)}) {
+            GError* raw = nullptr;
+            gst_message_parse_error(error.get(), &raw, nullptr);
+            ErrorPtr e(raw);
+            throw std::runtime_error(file.string() + ": " + (e ? e->message : "cannot be decoded"));
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            throw std::runtime_error(file.string() + ": decoding took too long");
+        }
+    }
+    return samples;
 }
 
 bool picked_fake_sink(GstElement* autoaudiosink) {

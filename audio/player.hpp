@@ -22,6 +22,15 @@ struct ZoneOutput {
     double volume = 1.0;  ///< 0.0 .. 1.0, the zone's level
 };
 
+/// A live source to relay (SPEC §8) instead of playing files.
+struct RelaySource {
+    /// `http(s)://…` (Icecast/Shoutcast; `.m3u8`: HLS), `rtsp://…`, `rtp://@:PORT` (or
+    /// `rtp://@GROUP:PORT`, an L16 stream as §3's rtp output sends), `alsa:DEVICE`, `pulse:SOURCE`.
+    std::string source;
+    std::chrono::milliseconds duration{0};           ///< how long the relay airs, after the chime
+    std::chrono::milliseconds start_timeout{15000};  ///< no sound by the instant + this: failed
+};
+
 /// Everything needed to play one broadcast.
 struct BroadcastRequest {
     std::string label;                          ///< announcement id (file names, messages)
@@ -33,6 +42,8 @@ struct BroadcastRequest {
     double volume = 1.0;                        ///< the announcement's level, times each zone's
     bool normalize = true;                      ///< loudness-normalize each file
     std::vector<ZoneOutput> zones;              ///< at least one
+    /// Set: after the chime, relay this for its duration instead of playing `items`.
+    std::optional<RelaySource> relay;
 };
 
 /// How a broadcast ended.
@@ -43,6 +54,10 @@ struct BroadcastOutcome {
     std::optional<WallTime> started;   ///< when the first sample reached the outputs
     WallTime ended;
     std::vector<std::filesystem::path> files;  ///< WAV files written by file: outputs
+    /// How much sound reached the outputs (the log's aired_ms): played through, the whole
+    /// length (chime, repeats and gaps); stopped or failed, what went out until then; 0 when
+    /// no sample went out. Measured by the player's stream position, not the wall clock.
+    std::chrono::milliseconds aired{0};
 };
 
 /// Plays broadcasts. All callbacks run on the daemon's event loop thread, never inside the

@@ -66,7 +66,7 @@ class BulkWriter {
         check(sqlite3_prepare_v2(
                   db_,
                   "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                   -1, &insert_, nullptr),
               db_, "prepare");
         check(
@@ -100,7 +100,7 @@ class BulkWriter {
         integer(e.lateness_ms), text(names::name_or_empty(e.status)), text(e.error);
         text(dump(e.audio_sha256));
         text(e.schedule_sha256), integer(e.on_air_seq), text(e.command), text(e.result);
-        text(prev_), text(e.hash);
+        text(prev_), text(e.hash), integer(e.aired_ms);
         check(sqlite3_step(insert_), db_, "insert");
         sqlite3_reset(insert_);
         if (claim) {

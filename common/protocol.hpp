@@ -42,6 +42,7 @@ inline constexpr std::size_t max_pending_output = 1024 * 1024;
 namespace cmd {
 inline constexpr const char* announce = "announce";
 inline constexpr const char* hello = "hello";
+inline constexpr const char* live = "live";
 inline constexpr const char* next = "next";
 inline constexpr const char* pause = "pause";
 inline constexpr const char* play = "play";

@@ -64,7 +64,7 @@ _wardcastctl() {
     fi
     COMPREPLY=()
 
-    local commands="validate simulate log verify report status next play announce pause resume stop reload volume watch"
+    local commands="validate simulate log verify report status next play announce live pause resume stop reload volume watch"
     local command="" i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
@@ -88,6 +88,7 @@ _wardcastctl() {
         report) opts="--db --month --from --to --csv --json --help" ;;
         play) opts="--zone $online" ;;
         announce) opts="--tts --voice --priority --zone $online" ;;
+        live) opts="--source --priority --zone --max $online" ;;
         pause) opts="--until --for $online" ;;
         status | next | resume | stop | reload | volume | watch) opts=$online ;;
         *) return 0 ;;
@@ -104,7 +105,8 @@ _wardcastctl() {
         --socket) _wardcastctl_files '*.sock' "$cur"; return 0 ;;
         --from | --to | --until) COMPREPLY=($(compgen -W "$(date +%F 2>/dev/null) $(date -d tomorrow +%F 2>/dev/null)" -- "$cur")); return 0 ;;
         --month) COMPREPLY=($(compgen -W "$(date +%Y-%m 2>/dev/null) $(date -d 'last month' +%Y-%m 2>/dev/null)" -- "$cur")); return 0 ;;
-        --for) COMPREPLY=($(compgen -W "30m 1h 2h 1h30m" -- "$cur")); return 0 ;;
+        --for | --max) COMPREPLY=($(compgen -W "30m 1h 2h 1h30m" -- "$cur")); return 0 ;;
+        --source) COMPREPLY=($(compgen -W "alsa:default alsa:hw:1,0 pulse: rtp://@:5004 http:// https://" -- "$cur")); return 0 ;;
         --tts) return 0 ;;
     esac
 

@@ -50,10 +50,19 @@ std::string csv_field(const std::string& text) {
     return out + '"';
 }
 
-constexpr std::array<const char*, 21> kFields = {
-    "seq",    "kind",  "recorded_at", "station",   "announcement_id", "title",        "trigger",
-    "uid",    "user",  "zones",       "scheduled", "started",         "ended",        "lateness_ms",
-    "status", "error", "command",     "result",    "schedule_sha256", "audio_sha256", "hash"};
+constexpr std::array<const char*, 22> kFields = {
+    "seq",          "kind",    "recorded_at", "station",     "announcement_id",
+    "title",        "trigger", "uid",         "user",        "zones",
+    "scheduled",    "started", "ended",       "lateness_ms", "aired_ms",
+    "status",       "error",   "command",     "result",      "schedule_sha256",
+    "audio_sha256", "hash"};
+
+// aired_ms as seconds with one decimal, "-" when the row has none.
+std::string aired_seconds(const std::optional<std::int64_t>& ms) {
+    if (!ms) return "-";
+    const std::int64_t tenths = (*ms + 50) / 100;
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
+}
 
 /// Writes entries as CSV, JSON lines or a table, one at a time.
 class EntryPrinter {
@@ -149,7 +158,8 @@ class EntryPrinter {
         number("uid", e.uid);
         text("user", e.user), list("zones", e.zones), when("scheduled", e.scheduled);
         when("started", e.started), when("ended", e.ended);
-        number("lateness_ms", e.lateness_ms), text("status", names::name_or_empty(e.status));
+        number("lateness_ms", e.lateness_ms), number("aired_ms", e.aired_ms);
+        text("status", names::name_or_empty(e.status));
         text("error", e.error);
         text("command", e.command), text("result", e.result);
         text("schedule_sha256", e.schedule_sha256), list("audio_sha256", e.audio_sha256);
@@ -177,6 +187,7 @@ class EntryPrinter {
             instant(e.started),
             instant(e.ended),
             opt(e.lateness_ms),
+            opt(e.aired_ms),
             std::string(names::name_or_empty(e.status)),
             e.error,
             e.command,
@@ -213,6 +224,7 @@ class EntryPrinter {
             command ? started : local(e.started, scheduled),
             local(e.ended, started),
             e.lateness_ms ? std::to_string(*e.lateness_ms) : "-",
+            aired_seconds(e.aired_ms),
             truncate(e.announcement_id.empty() ? e.title : e.announcement_id, 32),
             e.trigger ? std::string(names::name(*e.trigger)) : "-",
             truncate(joined(e.zones, ","), 30),
@@ -231,9 +243,9 @@ class EntryPrinter {
 
     void flush_sample() {
         if (!widths_.empty()) return;
-        const std::vector<std::string> headers = {"SEQ",       "SCHEDULED",    "STARTED", "ENDED",
-                                                  "LATE (ms)", "ANNOUNCEMENT", "TRIGGER", "ZONES",
-                                                  "STATUS",    "WHO",          "NOTE"};
+        const std::vector<std::string> headers = {
+            "SEQ",          "SCHEDULED", "STARTED", "ENDED",  "LATE (ms)", "AIRED (s)",
+            "ANNOUNCEMENT", "TRIGGER",   "ZONES",   "STATUS", "WHO",       "NOTE"};
         widths_.resize(headers.size());
         for (std::size_t c = 0; c < headers.size(); ++c) widths_[c] = display_width(headers[c]);
         for (const auto& row : sample_) {

@@ -107,10 +107,8 @@ void print_play(const OnlineOptions& o, const json&, std::ostream& out) {
         << (o.zone ? " on zone " + *o.zone : std::string(" on its zones")) << '\n';
 }
 
-void announce_options(CLI::App& sub, OnlineOptions& o) {
-    sub.add_option("FILE", o.file, "an audio file wardcastd can read");
-    sub.add_option("--tts", o.tts, "text to speak instead of a file");
-    sub.add_option("--voice", o.voice, "text-to-speech voice (default vi)");
+// --priority and --zone, as announce and live take them.
+void priority_and_zones(CLI::App& sub, OnlineOptions& o) {
     std::string priorities;  // "low, normal (default), high or emergency"
     for (std::size_t i = 0; i < names::priorities.size(); ++i) {
         const auto& p = names::priorities[i];
@@ -121,6 +119,13 @@ void announce_options(CLI::App& sub, OnlineOptions& o) {
     sub.add_option("--priority", o.priority, priorities)
         ->check(CLI::IsMember(names::all_names(names::priorities)));
     sub.add_option("--zone", o.zones, "a zone to air on; repeat for more (default: every zone)");
+}
+
+void announce_options(CLI::App& sub, OnlineOptions& o) {
+    sub.add_option("FILE", o.file, "an audio file wardcastd can read");
+    sub.add_option("--tts", o.tts, "text to speak instead of a file");
+    sub.add_option("--voice", o.voice, "text-to-speech voice (default vi)");
+    priority_and_zones(sub, o);
 }
 void announce_check(OnlineOptions& o) {
     if (o.file.empty() == !o.tts)
@@ -150,6 +155,44 @@ void print_announce(const OnlineOptions& o, const json& r, std::ostream& out) {
     else if (known != names::Priority::normal)
         out << " (priority " << priority << ")";
     out << '\n';
+}
+
+void live_options(CLI::App& sub, OnlineOptions& o) {
+    sub.add_option("--source", o.source,
+                   "what to air: alsa:DEVICE, pulse:SOURCE, rtp://@:PORT, rtsp://…, http(s)://… "
+                   "(default: the schedule's station.live_source, else alsa:default)");
+    priority_and_zones(sub, o);
+    sub.add_option("--max", o.live_max,
+                   "end by itself after this long (default 30m; at most 24h): 10m, 1h30m");
+}
+void live_check(OnlineOptions& o) {
+    if (!o.live_max) return;
+    const auto max = schedules::parse_duration(*o.live_max);
+    if (!max || *max < std::chrono::seconds(1) || *max > std::chrono::hours(24))
+        throw CLI::ValidationError("--max", "'" + *o.live_max +
+                                                "' is not a duration from 1s to 24h such as "
+                                                "30m or 1h30m");
+}
+json live_request(const OnlineOptions& o) {
+    json args = json::object();
+    if (o.source) args["source"] = *o.source;
+    if (o.priority) args["priority"] = *o.priority;
+    if (!o.zones.empty()) args["zones"] = o.zones;
+    if (o.live_max)
+        args["max_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(
+                                  *schedules::parse_duration(*o.live_max))
+                                  .count();
+    return args;
+}
+void print_live(const OnlineOptions& o, const json& r, std::ostream& out) {
+    std::string zones;
+    for (const auto& z : o.zones) zones += (zones.empty() ? "" : ", ") + z;
+    out << "live from " << r.value("source", std::string("?")) << " on "
+        << (zones.empty() ? "every zone" : zones);
+    if (names::parse_priority(r.value("priority", std::string())) == names::Priority::emergency)
+        out << " — emergency: interrupts what is on air";
+    out << "; ends with wardcastctl stop, or after "
+        << schedules::format_duration(std::chrono::seconds(r.value("max_seconds", 1800))) << '\n';
 }
 
 void pause_options(CLI::App& sub, OnlineOptions& o) {
@@ -236,6 +279,10 @@ const OnlineCommand commands[] = {
      "Air an ad-hoc message: an audio FILE or --tts TEXT; --priority emergency interrupts what is "
      "on air",
      announce_options, announce_check, announce_request, print_announce},
+    {cmd::live,
+     "Air a live source (a microphone, a line input, a stream) until wardcastctl stop; "
+     "--priority emergency interrupts what is on air",
+     live_options, live_check, live_request, print_live},
     {cmd::pause, "Hold scheduled broadcasts (they are skipped)", pause_options, pause_check,
      pause_request, print_pause},
     {cmd::resume, "End a pause: scheduled broadcasts air again", nullptr, nullptr, nullptr,

@@ -29,7 +29,9 @@ struct OnlineOptions {
     std::optional<std::string> tts;    ///< announce --tts
     std::optional<std::string> voice;  ///< announce --voice
     std::optional<std::string> priority;   ///< announce --priority
-    std::vector<std::string> zones;        ///< announce --zone, repeated
+    std::vector<std::string> zones;        ///< announce, live --zone, repeated
+    std::optional<std::string> source;     ///< live --source
+    std::optional<std::string> live_max;   ///< live --max DURATION
     std::optional<std::string> until;      ///< pause --until
     std::optional<std::string> pause_for;  ///< pause --for DURATION
     std::vector<std::string> volume_args;  ///< volume [ZONE] LEVEL, as given

@@ -128,6 +128,7 @@ void print_status(const json& r, std::ostream& out) {
         auto trigger = text_of(a, "trigger");
         if (!trigger.empty() && names::parse_trigger(trigger) != names::Trigger::schedule)
             out << " (" << trigger << ")";
+        if (auto source = text_of(a, "source"); !source.empty()) out << ", from " << source;
         auto elapsed = a.find("elapsed_ms");
         long long length = number_of(a, "length_ms");
         if (elapsed == a.end() || !elapsed->is_number()) {

@@ -90,9 +90,14 @@ bool on_request(const std::optional<names::Trigger>& trigger) {
 
 void count(ReportTally& t, const daemon::LogEntry& e) {
     using names::Status;
+    // What reached the outputs, whatever ended it; rows written before aired_ms existed (NULL)
+    // count end - start when they played through.
+    if (e.aired_ms)
+        t.airtime += std::chrono::milliseconds(*e.aired_ms);
+    else if (e.status == Status::played && e.started && e.ended && *e.ended > *e.started)
+        t.airtime += *e.ended - *e.started;
     if (e.status == Status::played) {
         ++t.aired;
-        if (e.started && e.ended && *e.ended > *e.started) t.airtime += *e.ended - *e.started;
         std::int64_t late = 0;
         if (e.lateness_ms)
             late = *e.lateness_ms;

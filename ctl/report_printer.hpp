@@ -27,8 +27,10 @@ struct ReportTally {
     std::int64_t unaccounted = 0;  ///< planned firings with no outcome recorded at all
     std::int64_t not_yet_due = 0;  ///< firings of the schedule in force after due_until
     std::int64_t aired_on_plan = 0;
-    std::int64_t off_plan = 0;               ///< outcomes that match no planned firing
-    std::chrono::milliseconds airtime{0};    ///< sum of ended - started of what was played
+    std::int64_t off_plan = 0;  ///< outcomes that match no planned firing
+    /// Sound that reached the outputs: the sum of aired_ms (any status), and of ended - started
+    /// of what was played in rows written before aired_ms.
+    std::chrono::milliseconds airtime{0};
     std::int64_t late_sum = 0;               ///< ms, over what was played
     std::optional<std::int64_t> worst_late;  ///< ms, over what was played
 

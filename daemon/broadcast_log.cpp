@@ -88,12 +88,17 @@ CREATE TRIGGER schedules_no_update BEFORE UPDATE ON schedules
 CREATE TRIGGER schedules_no_delete BEFORE DELETE ON schedules
     BEGIN SELECT RAISE(ABORT, 'the broadcast log is append-only'); END;
 )sql",
+    // 1 -> 2: how much sound reached the outputs (SPEC §6). Older rows keep NULL, which the
+    // hash recipe leaves out, so they keep verifying.
+    R"sql(
+ALTER TABLE entries ADD COLUMN aired_ms INTEGER CHECK (aired_ms IS NULL OR aired_ms >= 0);
+)sql",
 };
 
 constexpr const char* kColumns =
     "seq, kind, recorded_at, station, announcement_id, title, trigger, uid, user, zones, "
     "scheduled, started, ended, lateness_ms, status, error, audio_sha256, schedule_sha256, "
-    "on_air_seq, command, result, prev_hash, hash";
+    "on_air_seq, command, result, prev_hash, hash, aired_ms";
 
 json opt_json(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); }
 json opt_json(const std::optional<Instant>& v) { return v ? json(format_utc(*v)) : json(nullptr); }
@@ -146,6 +151,7 @@ LogEntry read_entry(const Statement& row, const std::string& doing) {
     e.result = row.text(20);
     e.prev_hash = row.text(21);
     e.hash = row.text(22);
+    e.aired_ms = row.opt_int64(23);
     return e;
 }
 
@@ -331,28 +337,30 @@ void BroadcastLog::migrate() {
 }
 
 std::string BroadcastLog::entry_hash(const LogEntry& e, const std::string& prev_hash) {
-    const json fields = {e.seq,
-                         names::name(e.kind),
-                         format_utc(e.recorded_at),
-                         e.station,
-                         e.announcement_id,
-                         e.title,
-                         names::name_or_empty(e.trigger),
-                         opt_json(e.uid),
-                         e.user,
-                         e.zones,
-                         opt_json(e.scheduled),
-                         opt_json(e.started),
-                         opt_json(e.ended),
-                         opt_json(e.lateness_ms),
-                         names::name_or_empty(e.status),
-                         e.error,
-                         e.audio_sha256,
-                         e.schedule_sha256,
-                         opt_json(e.on_air_seq),
-                         e.command,
-                         e.result,
-                         prev_hash};
+    json fields = {e.seq,
+                   names::name(e.kind),
+                   format_utc(e.recorded_at),
+                   e.station,
+                   e.announcement_id,
+                   e.title,
+                   names::name_or_empty(e.trigger),
+                   opt_json(e.uid),
+                   e.user,
+                   e.zones,
+                   opt_json(e.scheduled),
+                   opt_json(e.started),
+                   opt_json(e.ended),
+                   opt_json(e.lateness_ms),
+                   names::name_or_empty(e.status),
+                   e.error,
+                   e.audio_sha256,
+                   e.schedule_sha256,
+                   opt_json(e.on_air_seq),
+                   e.command,
+                   e.result};
+    // Only when set: the rows written before it existed keep the hash they were written with.
+    if (e.aired_ms) fields.push_back(*e.aired_ms);
+    fields.push_back(prev_hash);
     return audio::sha256_hex(dump(fields));
 }
 
@@ -373,8 +381,8 @@ std::int64_t BroadcastLog::append(LogEntry& e, bool keep_time) {
                      "INSERT INTO entries (seq, kind, recorded_at, station, announcement_id, "
                      "title, trigger, uid, user, zones, scheduled, started, ended, lateness_ms, "
                      "status, error, audio_sha256, schedule_sha256, on_air_seq, command, result, "
-                     "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                     "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                     "prev_hash, hash, aired_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                      what);
     insert.bind(1, e.seq).bind(2, names::name(e.kind)).bind(3, format_utc(e.recorded_at));
     insert.bind(4, e.station).bind(5, e.announcement_id).bind(6, e.title);
@@ -384,6 +392,7 @@ std::int64_t BroadcastLog::append(LogEntry& e, bool keep_time) {
     insert.bind(16, e.error);
     insert.bind(17, dump(e.audio_sha256)).bind(18, e.schedule_sha256).bind(19, e.on_air_seq);
     insert.bind(20, e.command).bind(21, e.result).bind(22, e.prev_hash).bind(23, e.hash);
+    insert.bind(24, e.aired_ms);
     insert.step();
     return e.seq;
 }

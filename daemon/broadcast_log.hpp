@@ -52,8 +52,12 @@ struct LogEntry {
     std::optional<std::int64_t> on_air_seq;  ///< broadcast entries: the on_air entry they close
     std::string command;                     ///< operator entries: the command line as asked
     std::string result;                      ///< operator entries: "ok" or the error
-    std::string prev_hash;                   ///< set by the log
-    std::string hash;  ///< set by the log: SHA-256 over the content and prev_hash
+    /// Broadcast entries: milliseconds of sound that reached the outputs (SPEC §6); 0 for a
+    /// firing that never aired. None for on_air and operator entries, for `interrupted` (nothing
+    /// measured it) and in rows written before schema 2.
+    std::optional<std::int64_t> aired_ms;
+    std::string prev_hash;  ///< set by the log
+    std::string hash;       ///< set by the log: SHA-256 over the content and prev_hash
 };
 
 /// The log cannot be written (SPEC §6): what fails, since when, and how much waits.
@@ -85,7 +89,8 @@ class LogOverflow : public std::runtime_error {
 class BroadcastLog {
   public:
     /// The schema version this code writes (PRAGMA user_version).
-    static constexpr int schema_version = 1;
+    /// 2 added entries.aired_ms.
+    static constexpr int schema_version = 2;
     /// PRAGMA application_id of every wardcast log: "WCLG" in ASCII.
     static constexpr std::int32_t application_id = 0x57434c47;
 
@@ -136,8 +141,9 @@ class BroadcastLog {
     std::int64_t finish_broadcast(std::int64_t on_air_seq, LogEntry outcome);
 
     /// Appends a broadcast entry for a scheduled firing that did not air (skipped, missed),
-    /// claiming it; false, writing nothing, when it was claimed before. Throws
-    /// std::invalid_argument without an announcement_id, a scheduled instant and a status.
+    /// claiming it (aired_ms 0 unless set); false, writing nothing, when it was claimed before.
+    /// Throws std::invalid_argument without an announcement_id, a scheduled instant and a
+    /// status.
     bool record_not_aired(LogEntry entry);
 
     /// Appends an operator entry (sets kind); returns its seq.
@@ -177,12 +183,13 @@ class BroadcastLog {
     ///   SHA-256( UTF-8 bytes of the compact JSON array
     ///     [seq, kind, recorded_at, station, announcement_id, title, trigger, uid, user, zones,
     ///      scheduled, started, ended, lateness_ms, status, error, audio_sha256,
-    ///      schedule_sha256, on_air_seq, command, result, prev_hash] )
-    /// kind, trigger and status as their names (common/names.hpp; "" for an absent trigger or
-    /// status), instants as format_utc text, other absent optionals as null, zones and audio_sha256
-    /// as arrays of strings; dumped as nlohmann::json::dump() does (no spaces, non-ASCII unescaped,
-    /// invalid UTF-8 replaced by U+FFFD). `entry.prev_hash` and `entry.hash` are not read.
-    /// docs/log-format.md gives the recipe for other tools.
+    ///      schedule_sha256, on_air_seq, command, result, [aired_ms,] prev_hash] )
+    /// with aired_ms there only when it is set (so rows written before schema 2, where it is
+    /// NULL, keep their hash); kind, trigger and status as their names (common/names.hpp; "" for an
+    /// absent trigger or status), instants as format_utc text, other absent optionals as null,
+    /// zones and audio_sha256 as arrays of strings; dumped as nlohmann::json::dump() does (no
+    /// spaces, non-ASCII unescaped, invalid UTF-8 replaced by U+FFFD). `entry.prev_hash` and
+    /// `entry.hash` are not read. docs/log-format.md gives the recipe for other tools.
     static std::string entry_hash(const LogEntry& entry, const std::string& prev_hash);
 
   private:

@@ -304,6 +304,7 @@ std::int64_t BroadcastLog::finish_broadcast(std::int64_t on_air_seq, LogEntry ou
 bool BroadcastLog::record_not_aired(LogEntry entry) {
     entry.kind = names::EntryKind::broadcast;
     entry.on_air_seq.reset();
+    if (!entry.aired_ms) entry.aired_ms = 0;  // it never aired
     if (!entry.status)
         throw std::invalid_argument(doing("record a firing that did not air") +
                                     ": an outcome needs a status");

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/names.hpp"
+#include "schedules/duration.hpp"
 #include "schedules/timefmt.hpp"
 #include "wardcast/version.hpp"
 
@@ -37,14 +38,16 @@ json on_air_json(const OnAirInfo& a, Instant now, const date::time_zone& zone) {
     json elapsed = nullptr;
     if (a.started) elapsed = std::max<std::int64_t>(0, (now - *a.started).count());
     const std::string trigger(names::name(a.trigger));
-    return {{"announcement", a.announcement},
-            {"title", a.title},
-            {"trigger", trigger},
-            {"zones", a.zones},
-            {"scheduled", instant(a.scheduled, zone)},
-            {"started", instant(a.started, zone)},
-            {"length_ms", a.length.count()},
-            {"elapsed_ms", elapsed}};
+    json out = {{"announcement", a.announcement},
+                {"title", a.title},
+                {"trigger", trigger},
+                {"zones", a.zones},
+                {"scheduled", instant(a.scheduled, zone)},
+                {"started", instant(a.started, zone)},
+                {"length_ms", a.length.count()},
+                {"elapsed_ms", elapsed}};
+    if (!a.source.empty()) out["source"] = a.source;  // a relay or a live broadcast
+    return out;
 }
 
 json faults_json(const std::vector<FaultInfo>& faults, const date::time_zone& zone) {
@@ -140,6 +143,34 @@ std::string announce_line(const Arguments& a) {
         line += " --tts \"" + (r.tts->size() > 80 ? r.tts->substr(0, 77) + "..." : *r.tts) + "\"";
     line += " --priority " + std::string(names::name(r.priority));
     for (const auto& z : r.zones) line += " --zone " + z;
+    return line;
+}
+
+LiveRequest live_request(const Arguments& a) {
+    LiveRequest r;
+    r.source = a.text("source");
+    if (auto priority = a.text("priority")) r.priority = *names::parse_priority(*priority);
+    r.zones = a.texts("zones");
+    if (auto max = a.integer("max_seconds")) r.max = std::chrono::seconds(*max);
+    return r;
+}
+
+json handle_live(CommandCall& c) {
+    LiveRequest r = live_request(c.args);
+    const std::string source = c.controller.live(r, c.who);
+    return {{"source", source},
+            {"priority", names::name(r.priority)},
+            {"zones", r.zones},
+            {"max_seconds", r.max.count()}};
+}
+
+std::string live_line(const Arguments& a) {
+    LiveRequest r = live_request(a);
+    std::string line = "live";
+    if (r.source) line += " --source " + *r.source;
+    line += " --priority " + std::string(names::name(r.priority));
+    for (const auto& z : r.zones) line += " --zone " + z;
+    line += " --max " + schedules::format_duration(r.max);
     return line;
 }
 
@@ -253,6 +284,18 @@ constexpr Argument announce_args[] = {
      .what = "low, normal, high or emergency",
      .choices = priorities},
     {.name = "zones", .type = ArgType::texts, .what = "an array of zone ids"}};
+constexpr Argument live_args[] = {
+    {.name = "source", .type = ArgType::text, .what = "a live source", .not_empty = true},
+    {.name = "priority",
+     .type = ArgType::choice,
+     .what = "low, normal, high or emergency",
+     .choices = priorities},
+    {.name = "zones", .type = ArgType::texts, .what = "an array of zone ids"},
+    {.name = "max_seconds",
+     .type = ArgType::integer,
+     .what = "an integer from 1 to 86400",
+     .low = 1,
+     .high = 86400}};
 constexpr Argument pause_args[] = {
     {.name = "until", .type = ArgType::instant, .what = "an instant in the future"}};
 constexpr Argument volume_args[] = {{.name = "zone", .type = ArgType::text, .what = "a string"},
@@ -268,6 +311,7 @@ constexpr std::span<const Argument> none{};
 constexpr Command commands[] = {
     {protocol::cmd::announce, true, announce_args, handle_announce, announce_line},
     {protocol::cmd::hello, false, none, handle_version},
+    {protocol::cmd::live, true, live_args, handle_live, live_line},
     {protocol::cmd::next, false, next_args, handle_next},
     {protocol::cmd::pause, true, pause_args, handle_pause, pause_line},
     {protocol::cmd::play, true, play_args, handle_play, play_line},

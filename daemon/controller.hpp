@@ -39,6 +39,7 @@ struct OnAirInfo {
     Instant scheduled{};
     std::optional<Instant> started;
     std::chrono::milliseconds length{0};  ///< expected length; remaining = started + length - now
+    std::string source;  ///< a relay's or a live broadcast's source; empty for files
 };
 
 /// A coming firing.
@@ -83,6 +84,14 @@ struct AnnounceRequest {
     std::vector<std::string> zones;                      ///< empty: every zone
 };
 
+/// `live`: a live source (a microphone, a line input, a stream) aired until stopped (SPEC §8).
+struct LiveRequest {
+    std::optional<std::string> source;  ///< none: the schedule's station.live_source, else alsa:default
+    names::Priority priority = names::Priority::normal;  ///< emergency interrupts
+    std::vector<std::string> zones;                      ///< empty: every zone
+    std::chrono::seconds max{30 * 60};                   ///< it ends by itself after this
+};
+
 /// `reload`.
 struct ReloadResult {
     bool ok = false;
@@ -125,6 +134,9 @@ class Controller {
     /// Airs an ad-hoc message; an emergency interrupts what is on air on its zones (recorded
     /// preempted) within 100 ms.
     virtual void announce(const AnnounceRequest& request, const Who& who) = 0;
+    /// Airs a live source until `stop` or request.max; an emergency interrupts what is on air
+    /// on its zones. Returns the source it airs.
+    virtual std::string live(const LiveRequest& request, const Who& who) = 0;
     /// Ends what is on air (recorded cancelled); the ids stopped.
     virtual std::vector<std::string> stop(const Who& who) = 0;
     /// Holds scheduled broadcasts (until `until`, when given): their firings are skipped.

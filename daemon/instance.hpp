@@ -69,6 +69,9 @@ class Instance : public Controller {
     void play(const std::string& id, const std::optional<std::string>& zone,
               const Who& who) override;
     void announce(const AnnounceRequest& request, const Who& who) override;
+    std::string live(const LiveRequest& request, const Who& who) override;
+    /// How long a live source may take to give sound before the broadcast fails.
+    static constexpr std::chrono::seconds live_start_timeout{15};
     std::vector<std::string> stop(const Who& who) override;
     void pause(const std::optional<Instant>& until, const Who& who) override;
     void resume(const Who& who) override;

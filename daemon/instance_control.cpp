@@ -10,6 +10,7 @@
 #include "daemon/instance.hpp"
 #include "schedules/duration.hpp"
 #include "schedules/engine.hpp"
+#include "schedules/relay_source.hpp"
 #include "schedules/timefmt.hpp"
 #include "wardcast/version.hpp"
 
@@ -142,6 +143,28 @@ void Instance::announce(const AnnounceRequest& r, const Who& who) {
         b.audio.sha256.push_back(library_.content_hash(item).value_or(""));
     b.id = b.priority == sch::Priority::emergency ? "emergency" : "announce";
     scheduler_->air_now(b);
+}
+
+std::string Instance::live(const LiveRequest& r, const Who& who) {
+    const auto& sc = schedule_->schedule;
+    const std::string source =
+        r.source ? *r.source : (sc.live_source ? sc.live_source->source : "alsa:default");
+    if (auto form = schedules::parse_relay_source(source);
+        std::holds_alternative<std::string>(form))
+        throw ControlError(err::bad_argument, "live: " + std::get<std::string>(form));
+    Scheduler::AdHoc b;
+    b.id = "live";
+    b.title = "Live: " + source;
+    b.priority = r.priority;
+    b.who = who;
+    for (const auto& z : r.zones) b.zones.push_back(zone_or_throw(z).id);
+    if (b.zones.empty())
+        for (const auto& z : sc.zones) b.zones.push_back(z.id);
+    b.relay = audio::RelaySource{source, r.max, live_start_timeout};
+    b.length = r.max;
+    // An emergency stops what is on air on its zones first (Scheduler::air_now).
+    scheduler_->air_now(b);
+    return source;
 }
 
 std::vector<std::string> Instance::stop(const Who& who) {

@@ -28,6 +28,9 @@ std::string fingerprint(const sch::Announcement& a, const AnnouncementAudio& aud
     for (const auto& z : a.zones) f += z + ',';
     for (const auto& h : audio.sha256) f += h + ',';
     if (a.tts) f += a.tts->voice + ':' + a.tts->text;
+    if (a.relay)
+        f += a.relay->source + ' ' + std::to_string(a.relay->duration.count()) + ' ' +
+             std::to_string(a.relay->start_timeout.count());
     if (a.window_from) f += sch::format_date(*a.window_from);
     f += '-';
     if (a.window_until) f += sch::format_date(*a.window_until);

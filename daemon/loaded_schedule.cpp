@@ -43,6 +43,7 @@ std::unique_ptr<LoadedSchedule> load_for_air(const std::filesystem::path& path,
             out.chime = a.chime->path;
             out.sha256.push_back(hash(a.chime->path));
         }
+        // A relay (a.relay) has no items: only its chime is a file; the player opens its source.
         for (const auto& ref : a.audio) out.items.push_back(ref.path);
         if (a.tts) out.items.push_back(library.tts_file(*a.tts));  // rendered by validate already
         for (const auto& item : out.items) out.sha256.push_back(hash(item));

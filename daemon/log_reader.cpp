@@ -23,11 +23,16 @@ using nlohmann::json;
 
 const std::string kGenesisHash(64, '0');
 
-// The columns in the order of the hash recipe, then prev_hash and hash.
-constexpr const char* kColumns =
-    "seq, kind, recorded_at, station, announcement_id, title, trigger, uid, user, zones, "
-    "scheduled, started, ended, lateness_ms, status, error, audio_sha256, schedule_sha256, "
-    "on_air_seq, command, result, prev_hash, hash";
+// The columns in the order of the hash recipe, then prev_hash and hash, then aired_ms (NULL
+// in a file older than schema 2, which a reader reads as it is, never migrating it).
+std::string columns(bool has_aired_ms) {
+    return std::string(
+               "seq, kind, recorded_at, station, announcement_id, title, trigger, uid, user, "
+               "zones, scheduled, started, ended, lateness_ms, status, error, audio_sha256, "
+               "schedule_sha256, on_air_seq, command, result, prev_hash, hash, ") +
+           (has_aired_ms ? "aired_ms" : "NULL AS aired_ms");
+}
+constexpr int kAiredColumn = 23;
 
 /// A prepared statement, finalized on scope exit. Parameters count from 1, columns from 0.
 class Statement {
@@ -135,7 +140,7 @@ std::string not_named(const char* column, std::string_view text,
            names::listed(table);
 }
 
-/// Reads rows of kColumns into one reused LogEntry, so a long walk allocates (almost) nothing.
+/// Reads rows of columns() into one reused LogEntry, so a long walk allocates (almost) nothing.
 class RowReader {
   public:
     /// Fills `e` from the statement's current row; "" when it is well formed, else what is
@@ -183,6 +188,7 @@ class RowReader {
         row.text(20, e.result);
         row.text(21, e.prev_hash);
         row.text(22, e.hash);
+        e.aired_ms = row.opt_int64(kAiredColumn);
         return problem;
     }
 
@@ -251,6 +257,7 @@ class RowHasher {
             }
             if (!ok) return {};
         }
+        if (!row.is_null(kAiredColumn)) add_number(row, kAiredColumn);  // only when set
         add_text(prev_hash);
         buf_.back() = ']';
         return audio::sha256_hex(buf_);
@@ -456,6 +463,17 @@ LogReader::LogReader(const std::filesystem::path& path) : path_(path) {
         throw std::runtime_error(cannot + refusal);
     }
     sqlite3_busy_timeout(db_, 5000);
+    try {
+        // Schema 1 files have no aired_ms; they are read as they are, never migrated here.
+        Statement aired(db_,
+                        "SELECT count(*) FROM pragma_table_info('entries') WHERE name = 'aired_ms'",
+                        cannot + "cannot read its columns");
+        columns_ = columns(aired.step() && aired.int64(0) > 0);
+    } catch (...) {
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        throw;
+    }
 }
 
 LogReader::~LogReader() { sqlite3_close_v2(db_); }
@@ -480,7 +498,7 @@ void LogReader::each(const LogFilter& filter, const std::function<void(const Log
     }
     if (filter.announcement) where += " AND announcement_id = " + param(*filter.announcement);
     if (filter.status) where += " AND status = " + param(std::string(names::name(*filter.status)));
-    std::string sql = std::string("SELECT ") + kColumns + " FROM entries WHERE ";
+    std::string sql = "SELECT " + columns_ + " FROM entries WHERE ";
     if (filter.from || filter.to) {
         std::string scheduled = "scheduled IS NOT NULL", recorded;
         if (filter.from) {
@@ -539,7 +557,7 @@ std::optional<Instant> LogReader::last_recorded_at() {
 
 VerifyResult LogReader::verify() {
     const std::string doing = "broadcast log " + path_.string() + ": cannot read entries";
-    Statement rows(db_, std::string("SELECT ") + kColumns + " FROM entries ORDER BY seq", doing);
+    Statement rows(db_, "SELECT " + columns_ + " FROM entries ORDER BY seq", doing);
     VerifyResult result;
     auto broken = [&](std::int64_t seq, std::string problem) {
         result.intact = false;

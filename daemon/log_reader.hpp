@@ -83,6 +83,7 @@ class LogReader {
   private:
     std::filesystem::path path_;
     sqlite3* db_ = nullptr;  // owned
+    std::string columns_;    // what to SELECT: the recipe's columns, prev_hash, hash, aired_ms
 };
 
 /// Appends `text` as a JSON string exactly as nlohmann::json::dump() writes it with

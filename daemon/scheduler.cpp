@@ -110,7 +110,8 @@ std::vector<OnAirInfo> Scheduler::on_air() const {
     std::vector<OnAirInfo> out;
     for (const auto& b : broadcasts_)
         if (b.state == Broadcast::State::on_air)
-            out.push_back({b.id, b.title, b.trigger, b.zones, b.scheduled, b.started, b.length});
+            out.push_back(
+                {b.id, b.title, b.trigger, b.zones, b.scheduled, b.started, b.length, b.source});
     return out;
 }
 
@@ -179,6 +180,8 @@ Scheduler::AdHoc Scheduler::describe(const LoadedSchedule& schedule, const sch::
     d.gap = a.gap;
     d.volume = a.volume;
     d.normalize = a.normalize;
+    if (a.relay)
+        d.relay = audio::RelaySource{a.relay->source, a.relay->duration, a.relay->start_timeout};
     return d;
 }
 
@@ -193,6 +196,7 @@ Scheduler::BroadcastList::iterator Scheduler::prepare(const AdHoc& what, Instant
     request.gap = what.gap;
     request.volume = what.volume;
     request.normalize = what.normalize;
+    request.relay = what.relay;
     for (const auto& zone_id : what.zones) {
         const sch::Zone* zone = schedule_->schedule.find_zone(zone_id);
         request.zones.push_back({zone_id, output_for_(*zone), zone_level(zone_id, zone->volume)});
@@ -204,6 +208,7 @@ Scheduler::BroadcastList::iterator Scheduler::prepare(const AdHoc& what, Instant
     b.priority = what.priority;
     b.length = what.length;
     b.audio_sha256 = what.audio.sha256;
+    if (what.relay) b.source = what.relay->source;
     b.scheduled = b.measured_from = scheduled;
     b.trigger = trigger;
     b.key.operator_emergency = trigger == names::Trigger::emergency;

@@ -76,6 +76,7 @@ class Scheduler {
         schedules::Duration gap{0};
         double volume = 1.0;
         bool normalize = true;
+        std::optional<audio::RelaySource> relay;  ///< set: a relay or live source, not audio
         Who who;
     };
     void air_now(const AdHoc& broadcast);

@@ -88,6 +88,7 @@ void Scheduler::emit(const char* event, const Broadcast& b, std::optional<names:
                         {"title", b.title}, {"trigger", names::name(b.trigger)},
                         {"zones", b.zones}, {"scheduled", format_utc(b.scheduled)}};
     if (b.started) j["started"] = format_utc(*b.started);
+    if (!b.source.empty()) j["source"] = b.source;
     if (status) j["status"] = names::name(*status);
     event_(j);
 }
@@ -135,6 +136,12 @@ void Scheduler::finish(BroadcastList::iterator it, names::Status status, const s
     e.started = b.started;
     e.ended = ended ? *ended : time_.now();
     if (b.started) e.lateness_ms = (*b.started - b.scheduled).count();
+    // The player's measure when it ended the broadcast; ended here (stopped, preempted, the
+    // daemon stopping), the time since its first sample, or nothing if none went out.
+    if (b.aired)
+        e.aired_ms = b.aired->count();
+    else
+        e.aired_ms = b.started ? std::max<std::int64_t>(0, (*e.ended - *b.started).count()) : 0;
     log_.finish_broadcast(*b.on_air_seq, e);
     // Played through, it keeps its zones until its planned end, as the plan has it: the next
     // firing is decided against that, not against milliseconds of playback. Anything else
@@ -183,6 +190,7 @@ void Scheduler::on_done(audio::Player::Id id, const audio::BroadcastOutcome& out
         return;
     }
     if (outcome.started && !b.started) b.started = outcome.started;
+    b.aired = outcome.aired;
     using Status = audio::BroadcastOutcome::Status;
     const names::Status status = outcome.status == Status::played   ? names::Status::played
                                  : outcome.status == Status::failed ? names::Status::failed

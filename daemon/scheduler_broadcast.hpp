@@ -2,6 +2,7 @@
 // One broadcast as the scheduler tracks it, from preroll to its outcome. Internal to the
 // scheduler's .cpp files.
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ struct Scheduler::Broadcast {
     std::optional<schedules::Duration> max_delay;  // none: an operator's, waits as it takes
     schedules::Duration length{0};
     std::vector<std::string> audio_sha256;
+    std::string source;  // a relay's or live broadcast's source; empty for files
     names::Trigger trigger = names::Trigger::schedule;
     std::optional<Who> who;
     Instant scheduled{};
@@ -33,6 +35,7 @@ struct Scheduler::Broadcast {
     std::optional<std::string> failure;  // the player could not prepare it: fails at its turn
     std::optional<std::int64_t> on_air_seq;
     std::optional<Instant> started;  // first sample out
+    std::optional<std::chrono::milliseconds> aired;  // the player's measure, once it is done
     Instant began{};                 // when it was set playing (or was to start, if later)
     Instant planned_end{};           // when the plan has its zones free again
 

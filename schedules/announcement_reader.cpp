@@ -4,6 +4,7 @@
 #include <array>
 #include <regex>
 
+#include "schedules/relay_reader.hpp"
 #include "schedules/timefmt.hpp"
 
 namespace wardcast::schedules {
@@ -168,9 +169,9 @@ std::optional<Tts> tts_of(YamlReader& r, const YAML::Node& node) {
 
 const std::vector<std::string>& announcement_keys() {
     static const std::vector<std::string> keys = {
-        "id",     "title", "audio",    "tts",     "chime",     "zones",     "volume",
-        "repeat", "gap",   "priority", "window",  "days",      "monthdays", "dates",
-        "except", "at",    "every",    "between", "max_delay", "catch_up",  "normalize"};
+        "id",     "title", "audio",    "tts",       "relay",    "chime",     "zones", "volume",
+        "repeat", "gap",   "priority", "window",    "days",     "monthdays", "dates", "except",
+        "at",     "every", "between",  "max_delay", "catch_up", "normalize"};
     return keys;
 }
 
@@ -211,6 +212,9 @@ AnnouncementFields read_announcement_fields(YamlReader& r, const YAML::Node& nod
         } else if (key == "tts") {
             f.tts_written = true;
             f.tts = tts_of(r, v);
+        } else if (key == "relay") {
+            f.relay_written = true;
+            f.relay = read_relay(r, v);
         } else if (key == "chime") {
             bool none =
                 v.IsNull() || (v.IsScalar() && (v.Scalar() == "none" || v.Scalar() == "false"));
@@ -232,8 +236,10 @@ AnnouncementFields read_announcement_fields(YamlReader& r, const YAML::Node& nod
         } else if (key == "volume") {
             f.volume = r.number(v, "volume", 0.0, 1.0);
         } else if (key == "repeat") {
+            f.repeat_key = r.mark_of(kv.first);
             if (auto n = r.integer(v, "repeat", 1, 100)) f.repeat = static_cast<int>(*n);
         } else if (key == "gap") {
+            f.gap_key = r.mark_of(kv.first);
             f.gap = r.duration(v, "gap");
         } else if (key == "priority") {
             f.priority = priority_of(r, v);
@@ -344,17 +350,28 @@ std::optional<Announcement> build_announcement(YamlReader& r, const YAML::Node& 
     a.file = r.file();
     a.title = pick(own.title, defaults.title, a.id);
 
-    // Sound: the announcement's own choice of audio or tts overrides the defaults' choice.
-    bool own_sound = own.audio_written || own.tts_written;
+    // Sound: the announcement's own choice of audio, tts or relay overrides the defaults'.
+    bool own_sound = own.audio_written || own.tts_written || own.relay_written;
     const AnnouncementFields& sound = own_sound ? own : defaults;
-    if (sound.audio_written && sound.tts_written) {
-        r.error(node, "announcement '" + a.id + "' has both 'audio' and 'tts': use one");
-    } else if (!sound.audio_written && !sound.tts_written) {
-        r.error(node, "announcement '" + a.id + "' has nothing to play: add 'audio' or 'tts'");
+    std::vector<std::string> written;
+    if (sound.audio_written) written.push_back("'audio'");
+    if (sound.tts_written) written.push_back("'tts'");
+    if (sound.relay_written) written.push_back("'relay'");
+    const bool is_relay = written.size() == 1 && sound.relay_written;
+    if (written.size() == 2) {
+        r.error(node, "announcement '" + a.id + "' has both " + written[0] + " and " + written[1] +
+                          ": use one");
+    } else if (written.size() == 3) {
+        r.error(node, "announcement '" + a.id + "' has 'audio', 'tts' and 'relay': use one");
+    } else if (written.empty()) {
+        r.error(node,
+                "announcement '" + a.id + "' has nothing to play: add 'audio', 'tts' or 'relay'");
     } else if (sound.audio) {
         a.audio = *sound.audio;
     } else if (sound.tts) {
         a.tts = sound.tts;
+    } else if (sound.relay) {
+        a.relay = sound.relay;
     }  // else: a bad value, already reported
 
     if (own.chime)
@@ -385,6 +402,14 @@ std::optional<Announcement> build_announcement(YamlReader& r, const YAML::Node& 
     a.volume = pick(own.volume, defaults.volume, 1.0);
     a.repeat = pick(own.repeat, defaults.repeat, 1);
     a.gap = pick(own.gap, defaults.gap, Duration{0});
+    if (is_relay) {
+        // Refused only where written on the relay itself: a `repeat` in `defaults` is meant for
+        // the station's recorded messages and must not make every relay invalid.
+        if (own.repeat_key) r.error_at(*own.repeat_key, refused_with_relay("repeat"));
+        if (own.gap_key) r.error_at(*own.gap_key, refused_with_relay("gap"));
+        a.repeat = 1;
+        a.gap = Duration{0};
+    }
     a.priority = pick(own.priority, defaults.priority, Priority::normal);
     a.max_delay = pick<Duration>(own.max_delay, defaults.max_delay, std::chrono::minutes(10));
     a.catch_up = pick<Duration>(own.catch_up, defaults.catch_up, std::chrono::minutes(5));

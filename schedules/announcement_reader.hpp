@@ -21,6 +21,7 @@ struct AnnouncementFields {
     std::optional<std::string> title;
     std::optional<std::vector<AudioRef>> audio;
     std::optional<Tts> tts;
+    std::optional<Relay> relay;
     std::optional<std::optional<AudioRef>> chime;  ///< inner nullopt: "no chime" written
     std::optional<std::vector<std::pair<std::string, Mark>>> zones;
     std::optional<double> volume;
@@ -40,7 +41,8 @@ struct AnnouncementFields {
     std::optional<std::vector<FiringTime>> at;
     std::optional<Duration> every;
     std::optional<std::pair<FiringTime, FiringTime>> between;
-    bool audio_written = false, tts_written = false;
+    bool audio_written = false, tts_written = false, relay_written = false;
+    std::optional<Mark> repeat_key, gap_key;  ///< where `repeat`/`gap` were written, if they were
     bool at_written = false, every_written = false, between_written = false;
     Mark every_mark;
 };
@@ -55,7 +57,9 @@ AnnouncementFields read_announcement_fields(YamlReader& reader, const YAML::Node
                                             bool is_defaults);
 
 /// Combines an announcement's own fields with `defaults` and the built-in defaults, and
-/// checks what only the whole can show (audio or tts, at or every+between, known zones).
+/// checks what only the whole can show (one of audio, tts and relay; at or every+between;
+/// known zones; no `repeat` or `gap` written on a relay: those in `defaults` do not apply to
+/// relays).
 /// Returns nullopt only when it has no usable id; otherwise the announcement, incomplete
 /// where a value was bad (reported), so that later checks still find every other problem.
 std::optional<Announcement> build_announcement(YamlReader& reader, const YAML::Node& node,

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "schedules/announcement_reader.hpp"
+#include "schedules/relay_reader.hpp"
 #include "schedules/timefmt.hpp"
 #include "schedules/yaml_reader.hpp"
 
@@ -95,8 +96,12 @@ private:
         s_.timezone_name = system_tz_;
         YAML::Node tz_node;
         if (node) {
-            if (r.check_keys(node, {"name", "timezone"}, "station")) {
+            if (r.check_keys(node, {"name", "timezone", "live_source"}, "station")) {
                 if (node["name"]) s_.station_name = r.text(node["name"], "name").value_or("");
+                if (const YAML::Node live = node["live_source"]) {
+                    if (auto source = read_source(r, live, "live_source", "live source"))
+                        s_.live_source = LiveSource{*source, r.mark_of(live)};
+                }
                 if (node["timezone"]) {
                     tz_node = node["timezone"];
                     if (auto tz = r.text(tz_node, "timezone")) s_.timezone_name = *tz;

@@ -13,6 +13,7 @@ const char* to_string(PlannedFiring::Status s) noexcept {
 
 Duration occupancy(const Announcement& a, Duration chime_length,
                    const std::vector<Duration>& item_lengths) {
+    if (a.relay) return chime_length + a.relay->duration;  // a relay airs once, for its duration
     Duration message{0};
     for (Duration d : item_lengths) message += d;
     const int repeat = std::max(a.repeat, 1);

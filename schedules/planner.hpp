@@ -29,6 +29,7 @@ const char* to_string(PlannedFiring::Status s) noexcept;
 
 /// How long one broadcast of `a` occupies its zones: chime + repeat x (sum of item lengths)
 /// + (repeat - 1) x gap. `item_lengths` are the lengths of a.audio (or of the TTS file).
+/// A relay occupies them for chime + relay.duration (SPEC §8); `item_lengths` are not used.
 Duration occupancy(const Announcement& a, Duration chime_length,
                    const std::vector<Duration>& item_lengths);
 

@@ -43,6 +43,22 @@ struct Tts {
     Mark mark;
 };
 
+/// A relay of another station or of a sound card input (`relay: {source, duration,
+/// start_timeout}`, SPEC §8). The source's form is checked when it is read
+/// (schedules/relay_source.hpp); the network never is.
+struct Relay {
+    std::string source;    ///< as written: http(s)://, rtsp://, rtp://@:PORT, alsa:DEV, pulse:SRC
+    Duration duration{0};  ///< how long it airs and holds its zones (after the chime); > 0
+    Duration start_timeout = std::chrono::seconds(15);  ///< no sound by instant + this: failed
+    Mark mark;                                          ///< the `relay` mapping
+};
+
+/// What `wardcastctl live` airs when it names no source (`station.live_source`, SPEC §8).
+struct LiveSource {
+    std::string source;  ///< a relay source form (schedules/relay_source.hpp)
+    Mark mark;           ///< the value as written
+};
+
 /// A loudspeaker zone and where its sound goes (SPEC §3).
 struct Zone {
     std::string id;
@@ -74,8 +90,9 @@ struct Announcement {
     std::string id;
     Mark mark;                    ///< the `id` value, or the entry when it has none
     std::string title;            ///< defaults to the id
-    std::vector<AudioRef> audio;  ///< empty when `tts` is set
-    std::optional<Tts> tts;
+    std::vector<AudioRef> audio;  ///< empty when `tts` or `relay` is set
+    std::optional<Tts> tts;       ///< exactly one of audio, tts and relay is set
+    std::optional<Relay> relay;   ///< a relay airs once: repeat is 1 and gap 0
     std::optional<AudioRef> chime;
     std::vector<std::string> zones;  ///< zone ids; never empty after loading
     double volume = 1.0;
@@ -104,6 +121,7 @@ struct Schedule {
     std::string station_name;
     std::string timezone_name;
     const date::time_zone* timezone = nullptr;  ///< never null after a successful load
+    std::optional<LiveSource> live_source;      ///< `station.live_source`, when written and valid
     std::vector<Zone> zones;
     std::vector<QuietHours> quiet_hours;
     std::vector<LocalDate> holidays;          ///< sorted

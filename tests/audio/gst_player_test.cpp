@@ -225,6 +225,52 @@ TEST_CASE("stop() ends a broadcast at once and leaves a readable file", "[player
     bench.player().stop(seen.id);  // ignored: already over
 }
 
+TEST_CASE("aired: the whole length played through, what went out before stop(), else 0",
+          "[player][aired]") {
+    // Chime, two items twice and a gap, on each kind of output: the pipeline's position at the
+    // end, which must not restart with each item of the concat.
+    for (const std::string output : {"null", "file:", "rtp://127.0.0.1:9"}) {
+        INFO(output);
+        Bench bench;
+        auto request = bench.request(
+            {bench.tone("one.wav", 600, -6, 440), bench.tone("two.wav", 400, -6, 660)},
+            output == "file:" ? "file:" + (bench.dir() / "zone-a.wav").string() : output);
+        request.chime = bench.tone("chime.wav", 300, -6, 880);
+        request.repeat = 2;
+        request.gap = milliseconds(250);
+        Seen seen;
+        bench.prepare(request, seen);
+        bench.player().start(seen.id);
+        REQUIRE(bench.run_until_done(seen));
+        INFO(seen.outcome->error);
+        REQUIRE(seen.outcome->status == Status::played);
+        CHECK(std::abs(seen.outcome->aired.count() - (300 + 2 * (600 + 400) + 250)) <= 60);
+    }
+
+    Bench bench;
+    Seen stopped, never_started, missing;
+    const fs::path long_tone = bench.tone("long.wav", 5000);
+    bench.prepare(bench.request({long_tone}, "null"), stopped);
+    bench.prepare(bench.request({long_tone}, "null"), never_started);
+    bench.prepare(bench.request({bench.dir() / "no-such.wav"}, "null"), missing);
+    bench.player().start(stopped.id);
+    REQUIRE(bench.run_until([&] { return stopped.started.has_value(); }));
+    bench.run_for(milliseconds(700));
+    bench.player().stop(stopped.id);
+    REQUIRE(bench.run_until([&] { return bench.player().prerolled(never_started.id); }));
+    bench.player().stop(never_started.id);
+    REQUIRE(bench.run_until(
+        [&] { return stopped.outcome && never_started.outcome && missing.outcome; }));
+    CHECK(stopped.outcome->status == Status::stopped);
+    const auto wall = ms_between(*stopped.started, stopped.outcome->ended);
+    CHECK(stopped.outcome->aired.count() >= 600);
+    CHECK(std::abs(stopped.outcome->aired.count() - wall) <= 150);
+    CHECK(never_started.outcome->status == Status::stopped);
+    CHECK(never_started.outcome->aired.count() == 0);
+    CHECK(missing.outcome->status == Status::failed);
+    CHECK(missing.outcome->aired.count() == 0);
+}
+
 TEST_CASE("An rtp output sends RTP packets from start() on", "[player]") {
     Bench bench;
     asio::ip::udp::socket socket(bench.io(), {asio::ip::make_address("127.0.0.1"), 0});

@@ -106,7 +106,7 @@ TEST_CASE("a new log is created with its folder and migrated to the current sche
         CHECK_FALSE(log.last_claimed());
     }
     RawDb raw(path.string());
-    CHECK(raw.value("PRAGMA user_version") == "1");
+    CHECK(raw.value("PRAGMA user_version") == "2");
     CHECK(raw.value("PRAGMA application_id") == std::to_string(BroadcastLog::application_id));
     CHECK(raw.value("PRAGMA journal_mode") == "wal");
     for (const char* table : {"schedules", "entries", "claims"}) {
@@ -119,7 +119,7 @@ TEST_CASE("a new log is created with its folder and migrated to the current sche
                     "('entries_scheduled', 'entries_announcement')") == "2");
     // Opening again migrates nothing and keeps the version.
     BroadcastLog again(path);
-    CHECK(raw.value("PRAGMA user_version") == "1");
+    CHECK(raw.value("PRAGMA user_version") == "2");
 }
 
 TEST_CASE("the schema's CHECK constraints allow exactly the names of common/names.hpp",
@@ -373,7 +373,7 @@ TEST_CASE("a log written by a newer wardcast is refused and left alone", "[log]"
     }
     CHECK_THROWS_WITH(
         BroadcastLog(path),
-        path.string() + " was written by a newer wardcast (schema 99); this one reads up to 1");
+        path.string() + " was written by a newer wardcast (schema 99); this one reads up to 2");
     RawDb raw(path.string());
     CHECK(raw.value("PRAGMA user_version") == "99");
 }
@@ -474,6 +474,7 @@ TEST_CASE("entry_hash follows the documented recipe and covers every field", "[l
         {"on_air_seq", [](LogEntry& x) { x.on_air_seq.reset(); }},
         {"command", [](LogEntry& x) { x.command = "stop"; }},
         {"result", [](LogEntry& x) { x.result = "ok"; }},
+        {"aired_ms set", [](LogEntry& x) { x.aired_ms = 0; }},
         {"text moved between fields", [](LogEntry& x) { x.station += "morning-news"; }},
     };
     for (const auto& [name, change] : changes) {

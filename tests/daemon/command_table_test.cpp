@@ -60,8 +60,8 @@ TEST_CASE("commands that change something are marked so", "[control]") {
     std::set<std::string_view> changing;
     for (const auto& c : daemon::command_table())
         if (c.changes_state) changing.insert(c.name);
-    CHECK(changing == std::set<std::string_view>{"announce", "pause", "play", "reload", "resume",
-                                                 "stop", "volume"});
+    CHECK(changing == std::set<std::string_view>{"announce", "live", "pause", "play", "reload",
+                                                 "resume", "stop", "volume"});
 }
 
 TEST_CASE("status reports what is on air in the station's time", "[control]") {
@@ -105,6 +105,18 @@ TEST_CASE("each command calls the controller with its arguments and who asked", 
         {request("announce", {{"tts", "Kính thưa bà con"}, {"priority", "emergency"}}),
          "announce emergency",
          {{"priority", "emergency"}, {"zones", json::array()}}},
+        {request("live", {{"source", "pulse:mic"}, {"max_seconds", 600}}),
+         "live pulse:mic",
+         {{"source", "pulse:mic"},
+          {"priority", "normal"},
+          {"zones", json::array()},
+          {"max_seconds", 600}}},
+        {request("live"),
+         "live alsa:default",
+         {{"source", "alsa:default"},
+          {"priority", "normal"},
+          {"zones", json::array()},
+          {"max_seconds", 1800}}},
         {request("stop"), "stop", {{"stopped", {"cchc-dvc"}}}},
         {request("pause"), "pause", {{"paused", true}, {"until", nullptr}}},
         {request("pause", {{"until", "2026-12-07T12:00:00+07:00"}}),
@@ -198,6 +210,11 @@ TEST_CASE("arguments of a wrong type, range or name are refused before the contr
         {request("next", {{"n", -5}}), "n", "\"n\" must be from 1 to 1000"},
         {request("next", {{"n", 18446744073709551615ull}}), "n", "\"n\" must be from 1 to 1000"},
         {request("announce"), "file", "give exactly one of \"file\" (an audio file) and \"tts\""},
+        {request("live", {{"source", ""}}), "source", "live: \"source\" is empty"},
+        {request("live", {{"max_seconds", 0}}), "max_seconds",
+         "\"max_seconds\" must be from 1 to 86400, not 0"},
+        {request("live", {{"priority", "urgent"}}), "priority",
+         "\"priority\" must be low, normal, high or emergency"},
         {request("announce", {{"file", "a.wav"}, {"tts", "x"}}), "tts", "give exactly one of"},
         {request("announce", {{"tts", ""}}), "tts", "\"tts\" is empty"},
         {request("announce", {{"file", ""}}), "file", "\"file\" is empty"},
@@ -296,6 +313,8 @@ TEST_CASE("a command that changes something is recorded once, as typed, with who
          "announce /srv/audio/mat-nuoc.wav --priority normal", "ok"},
         {request("announce", {{"tts", long_text}}),
          "announce --tts \"" + std::string(77, 'a') + "...\" --priority normal", "ok"},
+        {request("live", {{"source", "alsa:hw:1,0"}, {"zones", {"cho"}}, {"priority", "emergency"}}),
+         "live --source alsa:hw:1,0 --priority emergency --zone cho --max 30m", "ok"},
         {request("stop"), "stop", "ok: stopped cchc-dvc"},
         {request("pause"), "pause", "ok"},
         {request("pause", {{"until", "2026-12-07T12:00"}}),

@@ -127,6 +127,11 @@ class FakeController : public daemon::Controller {
                                        "no announcement \"" + id + "\" in the schedule");
         record("play " + id + (zone ? " zone=" + *zone : ""), who);
     }
+    std::string live(const daemon::LiveRequest& r, const daemon::Who& who) override {
+        const std::string source = r.source.value_or("alsa:default");
+        record("live " + source, who);
+        return source;
+    }
     void announce(const daemon::AnnounceRequest& r, const daemon::Who& who) override {
         {
             std::lock_guard lock(mutex_);

@@ -313,7 +313,7 @@ TEST_CASE("verify names the first entry changed, removed, inserted or reordered"
     const std::string copy_of_2 =
         "SELECT 9, kind, recorded_at, station, announcement_id, title, trigger, uid, user, zones,"
         " scheduled, started, ended, lateness_ms, status, error, audio_sha256, schedule_sha256,"
-        " on_air_seq, command, result, prev_hash, hash FROM entries WHERE seq = 2";
+        " on_air_seq, command, result, prev_hash, hash, aired_ms FROM entries WHERE seq = 2";
     const std::vector<Case> cases = {
         {"a status changed", "UPDATE entries SET status = 'played' WHERE seq = 6", 6,
          "entry 6 was changed: its hash does not match its content"},
@@ -384,7 +384,7 @@ TEST_CASE("an entry inserted with a well-forged hash is still found", "[reader][
             "INSERT INTO entries SELECT 3, kind, recorded_at, station, announcement_id, title,"
             " trigger, uid, user, zones, scheduled, started, ended, lateness_ms, status,"
             " error, audio_sha256, schedule_sha256, on_air_seq, 'stop', result, '" +
-            entries[1].hash + "', '" + hash + "' FROM entries WHERE seq = 1");
+            entries[1].hash + "', '" + hash + "', aired_ms FROM entries WHERE seq = 1");
     }
     const VerifyResult r = LogReader(path).verify();
     CHECK_FALSE(r.intact);
@@ -460,7 +460,7 @@ TEST_CASE("files that are not a readable wardcast log are refused with one line"
     }
     CHECK_THROWS_WITH(LogReader(newer), prefix + newer.string() +
                                             ": written by a newer wardcast (schema 7); this one "
-                                            "reads up to 1");
+                                            "reads up to 2");
 }
 
 TEST_CASE("the reader works beside a running writer and changes no file", "[reader]") {

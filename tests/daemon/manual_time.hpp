@@ -133,7 +133,10 @@ class SteppedPlayer : public audio::Player {
     Id prepare(const audio::BroadcastRequest& r, StartedHandler started,
                DoneHandler done) override {
         const Id id = ++next_;
-        entries_[id] = Entry{r.label, std::move(started), std::move(done)};
+        Entry& e = entries_[id];
+        e.label = r.label;
+        e.started = std::move(started);
+        e.done = std::move(done);
         if (failing.count(r.label)) {
             entries_[id].event = time_.at(time_.now(), [this, id] {
                 audio::BroadcastOutcome o;
@@ -163,6 +166,7 @@ class SteppedPlayer : public audio::Player {
                 audio::BroadcastOutcome o;
                 o.started = first;
                 o.ended = end;
+                o.aired = end - first;  // all of it reached the outputs
                 finish(id, o);
             });
         });
@@ -174,7 +178,11 @@ class SteppedPlayer : public audio::Player {
         audio::BroadcastOutcome o;
         o.status = audio::BroadcastOutcome::Status::stopped;
         o.ended = time_.now();
-        if (found->second.aired) aired[*found->second.aired].stopped = true;
+        if (found->second.aired) {
+            aired[*found->second.aired].stopped = true;
+            o.started = aired[*found->second.aired].started;
+            o.aired = time_.now() - *o.started;  // what went out before the stop
+        }
         // As the real player: reported later, never inside the call.
         time_.at(time_.now(), [this, id, o] { finish(id, o); });
     }

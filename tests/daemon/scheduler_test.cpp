@@ -314,6 +314,10 @@ TEST_CASE("an operator's emergency preempts what is on air; what waits goes afte
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].trigger == names::Trigger::emergency);
     CHECK(rows[0].user == "lan");
+    // aired_ms: what went out, the player's measure or, when cut off, until then.
+    CHECK(rows[0].aired_ms == 5000);
+    CHECK(rig.outcomes("bulletin").at(0).aired_ms == 2000);  // 10 s to 12 s
+    CHECK(rig.outcomes("after").at(0).aired_ms == 1000);
 }
 
 TEST_CASE("stopping what is on air frees its zones for what waits at once",
@@ -327,6 +331,7 @@ TEST_CASE("stopping what is on air frees its zones for what waits at once",
     CHECK(rig.scheduler->stop_all("stopped by lan (operator)") == std::vector<std::string>{"long"});
     rig.run_until(t0 + 30s);
     CHECK(rig.outcome("long") == "cancelled: stopped by lan (operator)");
+    CHECK(rig.outcomes("long").at(0).aired_ms == 10000);  // 10 s to the stop at 20 s
     CHECK(rig.started("waiting") == t0 + 20s);
 }
 
@@ -342,6 +347,7 @@ TEST_CASE("pause holds scheduled firings until resumed or until its end", "[sche
     CHECK_FALSE(rig.scheduler->paused());
     rig.run_until(t0 + 50s);
     CHECK(rig.outcome("held") == "skipped: held by the operator (lan paused the schedule)");
+    CHECK(rig.outcomes("held").at(0).aired_ms == 0);
     CHECK(rig.outcome("after-pause") == "played");
     CHECK(rig.player.labels() == std::vector<std::string>{"after-pause"});
 }
@@ -377,6 +383,7 @@ TEST_CASE("a broadcast whose audio fails frees its zones for the next", "[schedu
     rig.start(b.get());
     rig.run_until(t0 + 1min);
     CHECK(rig.outcome("broken") == "failed: could not open the file (test)");
+    CHECK(rig.outcomes("broken").at(0).aired_ms == 0);
     CHECK(rig.started("next") == t0 + 11s);
 }
 

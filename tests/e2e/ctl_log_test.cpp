@@ -61,7 +61,7 @@ class FixedClockWriter {
             text(names::name_or_empty(e.status)) + "," + text(e.error) + "," +
             text(json(e.audio_sha256).dump()) + "," + text(e.schedule_sha256) + "," +
             opt(e.on_air_seq, number) + "," + text(e.command) + "," + text(e.result) + "," +
-            text(e.prev_hash) + "," + text(e.hash) + ")";
+            text(e.prev_hash) + "," + text(e.hash) + "," + opt(e.aired_ms, number) + ")";
         char* error = nullptr;
         sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
         INFO((error ? error : ""));
@@ -129,6 +129,7 @@ class LogFixture {
         w.append(dvc);
         dvc.kind = EntryKind::broadcast, dvc.on_air_seq = 2, dvc.status = Status::played;
         dvc.ended = local("2031-03-01T06:01:30.734"), dvc.recorded_at = *dvc.ended;
+        dvc.aired_ms = 89500;
         w.append(dvc);
 
         LogEntry tc = dvc;
@@ -136,10 +137,11 @@ class LogFixture {
         tc.zones = {"cho-phuong"}, tc.audio_sha256 = {std::string(64, 'c')};
         tc.on_air_seq.reset(), tc.started.reset(), tc.ended.reset(), tc.lateness_ms.reset();
         tc.scheduled = local("2031-03-01T06:01:00.000"), tc.status = Status::skipped;
+        tc.aired_ms = 0;
         tc.error = "zones busy with dvc until 06:01:30; waited longer than max_delay 0s";
         tc.recorded_at = local("2031-03-01T06:01:00.010");
         w.append(tc);
-        tc.kind = EntryKind::on_air, tc.status.reset(), tc.error = "";
+        tc.kind = EntryKind::on_air, tc.status.reset(), tc.error = "", tc.aired_ms.reset();
         tc.scheduled = local("2031-03-02T06:30:00.000"),
         tc.started = local("2031-03-02T06:30:00.500");
         tc.lateness_ms = 500, tc.recorded_at = *tc.started;
@@ -147,6 +149,7 @@ class LogFixture {
         tc.kind = EntryKind::broadcast, tc.on_air_seq = 5, tc.status = Status::failed;
         tc.error = "alsa: cannot open \"hw:1,0\": Device or resource busy";
         tc.ended = local("2031-03-02T06:30:00.900"), tc.recorded_at = *tc.ended;
+        tc.aired_ms = 400;  // the device failed after 0.4 s of sound
         w.append(tc);
 
         op.uid = 1001, op.user = "lan", op.recorded_at = local("2031-03-02T09:15:00.000");
@@ -162,10 +165,11 @@ class LogFixture {
         w.append(em);
         em.kind = EntryKind::broadcast, em.on_air_seq = 8, em.status = Status::played;
         em.ended = local("2031-03-02T09:15:20.100"), em.recorded_at = *em.ended;
+        em.aired_ms = 20000;
         w.append(em);
 
         tc.kind = EntryKind::broadcast, tc.on_air_seq.reset(), tc.started.reset(), tc.ended.reset();
-        tc.lateness_ms.reset(), tc.status = Status::missed;
+        tc.lateness_ms.reset(), tc.status = Status::missed, tc.aired_ms = 0;
         tc.scheduled = local("2031-03-03T06:30:00.000");
         tc.error = "the daemon was down; later than catch_up 5m";
         tc.recorded_at = local("2031-03-03T07:00:00.000");
@@ -196,28 +200,32 @@ TEST_CASE("log shows an auditor outcomes and commands in the station's time", "[
     CHECK(r.err.empty());
     const std::vector<std::string> expected = {
         "Phường Bồ Đề — " + fx.db + " (Asia/Ho_Chi_Minh)",
-        "SEQ  SCHEDULED            STARTED              ENDED     LATE (ms)  ANNOUNCEMENT       "
-        "         TRIGGER    ZONES                    STATUS   WHO   NOTE",
-        "1    -                    2031-03-01 05:50:00  -         -                                "
-        " "
-        "     operator                            -        tuan  volume all 0.8 → ok",
-        "3    2031-03-01 06:00:00  06:00:01             06:01:30  1234       dvc                "
-        "         schedule   to-dan-pho-1,cho-phuong  played",
-        "4    2031-03-01 06:01:00  -                    -         -          tiem-chung         "
-        "         schedule   cho-phuong               skipped        zones busy with dvc until "
-        "06:01:30; waited longer than max_delay 0s",
-        "6    2031-03-02 06:30:00  06:30:00             06:30:00  500        tiem-chung         "
-        "         schedule   cho-phuong               failed         alsa: cannot open \"hw:1,0\": "
-        "Device or resource busy",
-        "7    -                    2031-03-02 09:15:00  -         -                                "
-        " "
-        "     operator                            -        lan   announce --tts \"Kính thưa bà "
-        "con, mất điện\" --priority emergency → ok",
-        "9    -                    2031-03-02 09:15:00  09:15:20  -          Kính thưa bà con, mất "
-        "điện  emergency  to-dan-pho-1,cho-phuong  played   lan",
-        "10   2031-03-03 06:30:00  -                    -         -          tiem-chung         "
-        "         schedule   cho-phuong               missed         the daemon was down; later "
-        "than catch_up 5m",
+        "SEQ  SCHEDULED            STARTED              ENDED     LATE (ms)  AIRED "
+        "(s)  ANNOUNCEMENT                TRIGGER    ZONES                    STATUS "
+        "  WHO   NOTE",
+        "1    -                    2031-03-01 05:50:00  -         -          - "
+        "                                     operator                         "
+        "   -        tuan  volume all 0.8 → ok",
+        "3    2031-03-01 06:00:00  06:00:01             06:01:30  1234       89.5 "
+        "      dvc                         schedule   to-dan-pho-1,cho-phuong  "
+        "played",
+        "4    2031-03-01 06:01:00  -                    -         -          0.0 "
+        "       tiem-chung                  schedule   cho-phuong              "
+        " skipped        zones busy with dvc until 06:01:30; waited longer than "
+        "max_delay 0s",
+        "6    2031-03-02 06:30:00  06:30:00             06:30:00  500        0.4 "
+        "       tiem-chung                  schedule   cho-phuong              "
+        " failed         alsa: cannot open \"hw:1,0\": Device or resource busy",
+        "7    -                    2031-03-02 09:15:00  -         -          - "
+        "                                     operator                         "
+        "   -        lan   announce --tts \"Kính thưa bà con, mất điện\" --priority "
+        "emergency → ok",
+        "9    -                    2031-03-02 09:15:00  09:15:20  -          20.0 "
+        "      Kính thưa bà con, mất điện  emergency  to-dan-pho-1,cho-phuong  "
+        "played   lan",
+        "10   2031-03-03 06:30:00  -                    -         -          0.0 "
+        "       tiem-chung                  schedule   cho-phuong              "
+        " missed         the daemon was down; later than catch_up 5m",
         "7 entries: 2 played, 1 failed, 1 skipped, 1 missed, 2 commands",
     };
     CHECK(r.out_lines() == expected);
@@ -230,11 +238,11 @@ TEST_CASE("log --csv is RFC 4180 with every field an auditor needs", "[e2e][log]
     const LogEntry& failed = fx.entries[5];
     CHECK(r.out ==
           "seq,kind,recorded_at,station,announcement_id,title,trigger,uid,user,zones,scheduled,"
-          "started,ended,lateness_ms,status,error,command,result,schedule_sha256,audio_sha256,"
-          "hash\r\n"
+          "started,ended,lateness_ms,aired_ms,status,error,command,result,schedule_sha256,"
+          "audio_sha256,hash\r\n"
           "6,broadcast,2031-03-02T06:30:00+07:00,Phường Bồ Đề,tiem-chung,\"Lịch tiêm chủng "
           "\"\"mở rộng\"\"\",schedule,,,cho-phuong,2031-03-02T06:30:00+07:00,"
-          "2031-03-02T06:30:00+07:00,2031-03-02T06:30:00+07:00,500,failed,\"alsa: cannot open "
+          "2031-03-02T06:30:00+07:00,2031-03-02T06:30:00+07:00,500,400,failed,\"alsa: cannot open "
           "\"\"hw:1,0\"\": Device or resource busy\",,," +
               std::string(64, '5') + "," + std::string(64, 'c') + "," + failed.hash + "\r\n");
 
@@ -242,7 +250,7 @@ TEST_CASE("log --csv is RFC 4180 with every field an auditor needs", "[e2e][log]
     const auto lines = r.out_lines();
     REQUIRE(lines.size() == 4);
     CHECK(lines[2] ==
-          "7,operator,2031-03-02T09:15:00+07:00,Phường Bồ Đề,,,operator,1001,lan,,,,,,"
+          "7,operator,2031-03-02T09:15:00+07:00,Phường Bồ Đề,,,operator,1001,lan,,,,,,,"
           ",,\"announce --tts \"\"Kính thưa bà con, mất điện\"\" --priority emergency\","
           "ok," +
               std::string(64, '5') + ",," + fx.entries[6].hash + "\r");
@@ -261,7 +269,8 @@ TEST_CASE("log --json prints one object a line, null for what is absent", "[e2e]
           "tuyến mức độ 3, 4\",\"trigger\":\"schedule\",\"uid\":null,\"user\":\"\",\"zones\":["
           "\"to-dan-pho-1\",\"cho-phuong\"],\"scheduled\":\"2031-03-01T06:00:00+07:00\","
           "\"started\":\"2031-03-01T06:00:01+07:00\",\"ended\":\"2031-03-01T06:01:30+07:00\","
-          "\"lateness_ms\":1234,\"status\":\"played\",\"error\":\"\",\"command\":\"\","
+          "\"lateness_ms\":1234,\"aired_ms\":89500,\"status\":\"played\",\"error\":\"\","
+          "\"command\":\"\","
           "\"result\":\"\",\"schedule_sha256\":\"" +
               std::string(64, '5') + "\",\"audio_sha256\":[\"" + std::string(64, 'a') + "\",\"" +
               std::string(64, 'b') + "\"],\"hash\":\"" + fx.entries[2].hash + "\"}\n");
@@ -374,7 +383,7 @@ TEST_CASE("verify finds rows changed, removed, inserted or reordered with sqlite
     const std::string columns =
         "kind, recorded_at, station, announcement_id, title, trigger, uid, user, zones, "
         "scheduled, started, ended, lateness_ms, status, error, audio_sha256, schedule_sha256, "
-        "on_air_seq, command, result, prev_hash, hash";
+        "on_air_seq, command, result, prev_hash, hash, aired_ms";
     struct Case {
         const char* what;
         std::string sql;

@@ -209,3 +209,89 @@ TEST_CASE("the example schedule validates once its audio is made", "[e2e][exampl
     CHECK(week.exit_code == 0);
     CHECK(json_lines(week.out).size() > 40);
 }
+
+TEST_CASE("validate takes relays and warns where one holds up a recorded message",
+          "[e2e][validate][relay]") {
+    Fixture fx("relays");
+    auto r = ctl({"validate", fx.file()});
+    CHECK(r.exit_code == 0);
+    CHECK(r.err_lines() ==
+          std::vector<std::string>{fx.file() +
+                                   ":19:9: warning: announcement 'dvc' collides with "
+                                   "'tiep-song-vov1' on zone all: on 2026-12-01 06:15 it waits "
+                                   "until 06:30:02; once between 2026-12-01 and 2027-12-01"});
+    CHECK(r.out == fx.file() +
+                       ": valid: 3 announcements in 1 file, 1 zone, time zone Asia/Ho_Chi_Minh; "
+                       "1 warning\n");
+}
+
+TEST_CASE("simulate gives a relay chime + duration and plans it with the others",
+          "[e2e][simulate][relay]") {
+    Fixture fx("relays");
+    auto r = ctl({"simulate", fx.file(), "--from", "2026-12-01", "--to", "2026-12-02", "--json"});
+    REQUIRE(r.exit_code == 0);
+    auto row = [](const char* id, const char* scheduled, const char* start, const char* end) {
+        return json{{"announcement", id}, {"scheduled", scheduled}, {"start", start},
+                    {"end", end},         {"status", "scheduled"},  {"zones", {"all"}},
+                    {"reason", nullptr}};
+    };
+    const std::vector<json> expected = {
+        // The relay: 2 s of chime, then 30 minutes of the stream (the defaults' repeat is not
+        // for relays).
+        row("tiep-song-vov1", "2026-12-01T06:00:00+07:00", "2026-12-01T06:00:00+07:00",
+            "2026-12-01T06:30:02+07:00"),
+        // The recorded message waits for the relay to end, then plays chime + 2 x 10 s.
+        row("dvc", "2026-12-01T06:15:00+07:00", "2026-12-01T06:30:02+07:00",
+            "2026-12-01T06:30:24+07:00"),
+        row("tiep-song-vov1", "2026-12-01T18:00:00+07:00", "2026-12-01T18:00:00+07:00",
+            "2026-12-01T18:30:02+07:00"),
+        row("dai-huyen", "2026-12-01T19:00:00+07:00", "2026-12-01T19:00:00+07:00",
+            "2026-12-01T19:15:00+07:00"),
+    };
+    CHECK(json_lines(r.out) == expected);
+
+    auto table = ctl({"simulate", fx.file(), "--from", "2026-12-01", "--to", "2026-12-02"});
+    REQUIRE(table.exit_code == 0);
+    auto lines = table.out_lines();
+    REQUIRE(lines.size() == 7);
+    CHECK(contains(lines[2], "06:00     06:00     06:30:02  Tiếp sóng thời sự VOV1"));
+    CHECK(contains(lines[3], "waits 15m2s for tiep-song-vov1"));
+}
+
+TEST_CASE("validate lists every relay error with its place", "[e2e][validate][relay]") {
+    TempDir dir;
+    auto file = dir.write("s.yaml", R"(station: { live_source: "pulse:" }
+zones: [{id: all}]
+announcements:
+  - id: vov1
+    relay: { source: "htp://radio.example.vn/vov1", duration: 30m }
+    repeat: 2
+    at: "06:00"
+  - id: fm
+    relay:
+      source: "rtp://192.168.1.9:5004"
+      start_timeout: 1h
+    at: "07:00"
+)");
+    auto r = ctl({"validate", file.string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    const std::string f = file.string();
+    CHECK(r.err_lines() ==
+          std::vector<std::string>{
+              f + ":1:25: error: live source 'pulse:' names no source (like pulse:default or "
+                  "pulse:line_in.monitor)",
+              f + ":5:22: error: relay source 'htp://radio.example.vn/vov1' is not one wardcast "
+                  "can air: use http://, https://, rtsp://, rtp://@:PORT, alsa:DEVICE or "
+                  "pulse:SOURCE (did you mean 'http'?)",
+              f + ":6:5: error: 'repeat' cannot be used with 'relay': a relay airs once, for its "
+                  "'duration'",
+              // A block mapping's place is its first key's.
+              f + ":10:7: error: 'relay' needs 'duration', how long to relay, like 30m: it is how "
+                  "long the relay holds its zones",
+              f + ":10:15: error: relay source 'rtp://192.168.1.9:5004' must be rtp://@:PORT: a "
+                  "relay listens on a port of this machine, and the sender sends its stream to "
+                  "that port",
+              f + ": invalid: 5 errors",
+          });
+}

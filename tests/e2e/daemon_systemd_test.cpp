@@ -255,12 +255,12 @@ TEST_CASE("the STATUS= line says what is on air, paused or next", "[daemon][syst
     next_seconds.next = wardcast::daemon::NextInfo{"sang", "", {"a"}, at(23h + 30s)};
     StatusInfo on_air = next;
     on_air.on_air.push_back(
-        {"sang", "Buổi sáng", Trigger::schedule, {"a", "b"}, at(23h), at(23h), 90s});
+        {"sang", "Buổi sáng", Trigger::schedule, {"a", "b"}, at(23h), at(23h), 90s, ""});
     on_air.on_air.push_back(
-        {"emergency", "", Trigger::emergency, {"c"}, at(23h + 10s), at(23h + 10s), 5s});
+        {"emergency", "", Trigger::emergency, {"c"}, at(23h + 10s), at(23h + 10s), 5s, ""});
     StatusInfo early = nothing;
     early.on_air.push_back(
-        {"sang", "", Trigger::schedule, {"a"}, at(23h), at(22h + 59min + 59s + 984ms), 1s});
+        {"sang", "", Trigger::schedule, {"a"}, at(23h), at(22h + 59min + 59s + 984ms), 1s, ""});
     StatusInfo paused = next;
     paused.paused = true;
     StatusInfo paused_until = paused;

@@ -46,7 +46,7 @@ class FixedClockWriter {
             text(names::name_or_empty(e.status)) + "," + text(e.error) + "," +
             text(json(e.audio_sha256).dump()) + "," + text(e.schedule_sha256) + "," +
             opt(e.on_air_seq, number) + "," + text(e.command) + "," + text(e.result) + "," +
-            text(e.prev_hash) + "," + text(e.hash) + ")";
+            text(e.prev_hash) + "," + text(e.hash) + "," + opt(e.aired_ms, number) + ")";
         exec(sql);
         const bool claims = e.trigger == Trigger::schedule || e.trigger == Trigger::catch_up;
         if (claims && e.scheduled && (e.kind == EntryKind::on_air || !e.on_air_seq))

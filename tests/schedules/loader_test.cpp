@@ -263,3 +263,184 @@ TEST_CASE("included files hold only announcements", "[loader]") {
     CHECK_THAT(l->messages, Catch::Matchers::VectorContains(std::string(
                                 "s.yaml:2:33: warning: include 'none/*.yaml' matches no file")));
 }
+
+TEST_CASE("a relay loads with its source, duration and start_timeout", "[loader][relay]") {
+    auto l = load_text(R"(station: { name: "Bo De", live_source: "alsa:hw:1,0" }
+zones: [{id: all}]
+defaults: { repeat: 2, gap: 3s, chime: chime.wav }
+announcements:
+  - id: tiep-song-vov1
+    title: "Tiếp sóng chương trình thời sự VOV1"
+    relay: { source: "http://radio.example.vn:8000/vov1.ogg", duration: 30m }
+    at: ["06:00", "18:00"]
+  - id: dai-huyen
+    relay:
+      source: "rtp://@:5004"
+      duration: 1h
+      start_timeout: 45s
+    at: "19:00"
+  - id: thong-bao
+    audio: x.wav
+    at: "07:00"
+)");
+    REQUIRE(l->messages.empty());
+    const auto& s = l->result.schedule;
+    REQUIRE(s.live_source);
+    CHECK(s.live_source->source == "alsa:hw:1,0");
+    CHECK(s.live_source->mark.line == 1);
+    CHECK(s.live_source->mark.column == 40);
+    REQUIRE(s.announcements.size() == 3);
+    const auto& vov = s.announcements[0];
+    REQUIRE(vov.relay);
+    CHECK(vov.relay->source == "http://radio.example.vn:8000/vov1.ogg");
+    CHECK(vov.relay->duration == std::chrono::minutes(30));
+    CHECK(vov.relay->start_timeout == std::chrono::seconds(15));
+    CHECK(vov.relay->mark.line == 7);
+    CHECK(vov.audio.empty());
+    CHECK_FALSE(vov.tts);
+    CHECK(vov.chime);  // a relay has the chime of the defaults like any announcement
+    // A repeat or gap in `defaults` is for recorded messages: a relay airs once.
+    CHECK(vov.repeat == 1);
+    CHECK(vov.gap == Duration{0});
+    const auto& district = s.announcements[1];
+    REQUIRE(district.relay);
+    CHECK(district.relay->duration == std::chrono::hours(1));
+    CHECK(district.relay->start_timeout == std::chrono::seconds(45));
+    const auto& file = s.announcements[2];
+    CHECK_FALSE(file.relay);
+    CHECK(file.repeat == 2);
+    CHECK(file.gap == std::chrono::seconds(3));
+}
+
+TEST_CASE("a relay announcement's own choice of sound overrides a relay in defaults",
+          "[loader][relay]") {
+    auto l = load_text(R"(zones: [{id: all}]
+defaults: { relay: { source: "pulse:tuner", duration: 10m } }
+announcements:
+  - { id: relayed, at: "06:00" }
+  - { id: spoken, tts: "Kính thưa bà con", at: "07:00" }
+)");
+    REQUIRE(l->messages.empty());
+    const auto& s = l->result.schedule;
+    REQUIRE(s.announcements.at(0).relay);
+    CHECK(s.announcements.at(0).relay->source == "pulse:tuner");
+    CHECK_FALSE(s.announcements.at(1).relay);
+    CHECK(s.announcements.at(1).tts);
+}
+
+TEST_CASE("each relay error names its place", "[loader][relay]") {
+    struct Case {
+        const char* name;
+        std::string body;
+        std::string expected;
+    };
+    // kHead has 7 lines; "announcements:" is line 8, the entry's id line 9, `relay` line 10.
+    const std::string head = "announcements:\n  - id: r\n";
+    const std::string at = "    at: [\"06:00\"]\n";
+    const std::string good = "    relay: { source: \"alsa:hw:1,0\", duration: 30m }\n";
+    const std::string block = "    relay:\n      source: \"alsa:hw:1,0\"\n";  // lines 10, 11
+    const std::string forms =
+        "http://, https://, rtsp://, rtp://@:PORT, alsa:DEVICE or pulse:SOURCE";
+    auto c = GENERATE_REF(values<Case>({
+        {"misspelt scheme",
+         head + "    relay: { source: \"htp://radio.example.vn/vov1\", duration: 30m }\n" + at,
+         "s.yaml:10:22: error: relay source 'htp://radio.example.vn/vov1' is not one wardcast can "
+         "air: use " +
+             forms + " (did you mean 'http'?)"},
+        {"rtp with an address",
+         head + "    relay: { source: \"rtp://10.0.0.5:5004\", duration: 30m }\n" + at,
+         "s.yaml:10:22: error: relay source 'rtp://10.0.0.5:5004' must be rtp://@:PORT: a relay "
+         "listens on a port of this machine, and the sender sends its stream to that port"},
+        {"rtp port out of range",
+         head + "    relay: { source: \"rtp://@:70000\", duration: 30m }\n" + at,
+         "s.yaml:10:22: error: relay source 'rtp://@:70000' has port '70000': a port is a number "
+         "from 1 to 65535"},
+        {"no host", head + "    relay: { source: \"http:///vov1.ogg\", duration: 30m }\n" + at,
+         "s.yaml:10:22: error: relay source 'http:///vov1.ogg' names no host (like "
+         "http://radio.example.vn:8000/vov1.ogg)"},
+        {"source not text", head + "    relay: { source: [a, b], duration: 30m }\n" + at,
+         "s.yaml:10:22: error: 'source' must be text, not a list"},
+        {"no source", head + "    relay: { duration: 30m }\n" + at,
+         "s.yaml:10:12: error: 'relay' needs 'source', the stream or input to relay (" + forms +
+             ")"},
+        {"no duration", head + "    relay: { source: \"alsa:hw:1,0\" }\n" + at,
+         "s.yaml:10:12: error: 'relay' needs 'duration', how long to relay, like 30m: it is how "
+         "long the relay holds its zones"},
+        {"zero duration", head + "    relay: { source: \"alsa:hw:1,0\", duration: 0s }\n" + at,
+         "s.yaml:10:47: error: a relay's 'duration' must be more than 0s, like 30m"},
+        {"bad duration",
+         head + "    relay: { source: \"alsa:hw:1,0\", duration: half an hour }\n" + at,
+         "s.yaml:10:47: error: 'duration' value 'half an hour' is not a duration like 90s, 10m, 1h "
+         "or 1h30m"},
+        {"bad start_timeout",
+         head + block + "      duration: 30m\n      start_timeout: soon\n" + at,
+         "s.yaml:13:22: error: 'start_timeout' value 'soon' is not a duration like 90s, 10m, 1h or "
+         "1h30m"},
+        {"zero start_timeout", head + block + "      duration: 30m\n      start_timeout: 0s\n" + at,
+         "s.yaml:13:22: error: 'start_timeout' must be at least 1s"},
+        {"start_timeout past the slot",
+         head + block + "      duration: 10m\n      start_timeout: 20m\n" + at,
+         "s.yaml:13:22: error: 'start_timeout' 20m is longer than the relay's duration 10m: the "
+         "slot would end before the relay gave up waiting"},
+        {"unknown key in relay", head + block + "      duration: 30m\n      timeout: 20s\n" + at,
+         "s.yaml:13:7: error: unknown key 'timeout' in relay"},
+        {"misspelt key in relay", head + block + "      duraton: 30m\n" + at,
+         "s.yaml:12:7: error: unknown key 'duraton' (did you mean 'duration'?)"},
+        {"relay not a mapping", head + "    relay: \"http://radio.example.vn/vov1\"\n" + at,
+         "s.yaml:10:12: error: 'relay' must be a mapping like { source: "
+         "\"http://radio.example.vn/vov1\", duration: 30m }, not 'http://radio.example.vn/vov1'"},
+        {"relay and audio", head + "    audio: x.wav\n" + good + at,
+         "s.yaml:9:5: error: announcement 'r' has both 'audio' and 'relay': use one"},
+        {"relay and tts", head + good + "    tts: hello\n" + at,
+         "s.yaml:9:5: error: announcement 'r' has both 'tts' and 'relay': use one"},
+        {"audio, tts and relay", head + "    audio: x.wav\n    tts: hello\n" + good + at,
+         "s.yaml:9:5: error: announcement 'r' has 'audio', 'tts' and 'relay': use one"},
+        {"repeat with relay", head + good + "    repeat: 2\n" + at,
+         "s.yaml:11:5: error: 'repeat' cannot be used with 'relay': a relay airs once, for its "
+         "'duration'"},
+        {"gap with relay", head + good + at + "    gap: 3s\n",
+         "s.yaml:12:5: error: 'gap' cannot be used with 'relay': a relay airs once, for its "
+         "'duration'"},
+        {"nothing to play", head + at,
+         "s.yaml:9:5: error: announcement 'r' has nothing to play: add 'audio', 'tts' or 'relay'"},
+    }));
+    SECTION(c.name) {
+        auto l = load_text(std::string(kHead) + c.body);
+        CHECK_FALSE(l->result.ok());
+        CHECK_THAT(l->messages, Catch::Matchers::VectorContains(c.expected));
+    }
+}
+
+TEST_CASE("a repeat written on a relay is refused even when the relay comes from defaults",
+          "[loader][relay]") {
+    auto l = load_text(R"(zones: [{id: all}]
+defaults: { relay: { source: "pulse:tuner", duration: 10m } }
+announcements:
+  - { id: relayed, repeat: 2, at: "06:00" }
+)");
+    CHECK(l->messages ==
+          std::vector<std::string>{"s.yaml:4:20: error: 'repeat' cannot be used with 'relay': a "
+                                   "relay airs once, for its 'duration'"});
+}
+
+TEST_CASE("station.live_source takes the relay source forms", "[loader][relay]") {
+    SECTION("a bad form is an error at its value") {
+        auto l = load_text("station: { name: X, live_source: \"alsa:\" }\nzones: [{id: all}]\n");
+        CHECK(l->messages == std::vector<std::string>{
+                                 "s.yaml:1:34: error: live source 'alsa:' names no device (like "
+                                 "alsa:default or alsa:hw:1,0)"});
+        CHECK_FALSE(l->result.schedule.live_source);
+    }
+    SECTION("a misspelt key is caught") {
+        auto l =
+            load_text("station: { name: X, live_sorce: \"alsa:default\" }\nzones: [{id: all}]\n");
+        CHECK(l->messages ==
+              std::vector<std::string>{"s.yaml:1:21: error: unknown key 'live_sorce' (did you mean "
+                                       "'live_source'?)"});
+    }
+    SECTION("none written: none in the model (the daemon falls back on alsa:default)") {
+        auto l = load_text("station: { name: X }\nzones: [{id: all}]\n");
+        CHECK(l->messages.empty());
+        CHECK_FALSE(l->result.schedule.live_source);
+    }
+}

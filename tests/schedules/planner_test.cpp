@@ -308,3 +308,48 @@ TEST_CASE("simulate_each hands over the same firings in the same order as simula
     CHECK(streamed.size() == 5);
     CHECK(streamed == whole);
 }
+
+TEST_CASE("a relay occupies chime + duration whatever its items, repeat or gap",
+          "[planner][relay]") {
+    using namespace std::chrono_literals;
+    Announcement a = announcement("vov1", {"06:00"});
+    a.relay = Relay{"http://radio.example.vn/vov1", 30min, 15s, {}};
+    CHECK(occupancy(a, 0s, {}) == 30min);
+    CHECK(occupancy(a, 3s, {}) == 3s + 30min);
+    a.repeat = 3;  // the loader never lets these through with a relay; the length ignores them
+    a.gap = 5s;
+    CHECK(occupancy(a, 3s, {10s}) == 3s + 30min);
+}
+
+TEST_CASE("a relay and a file announcement on one zone are planned like any two firings",
+          "[planner][relay]") {
+    using namespace std::chrono_literals;
+    Schedule s = station();
+    Announcement relay = announcement("vov1", {"06:00"});
+    relay.relay = Relay{"http://radio.example.vn/vov1", 30min, 15s, {}};
+    add(s, relay);
+    Announcement notice = announcement("dvc", {"06:10"});
+    notice.max_delay = 30min;
+    add(s, notice);
+    Announcement late = announcement("late", {"06:15"});
+    late.max_delay = 5min;
+    add(s, late);
+    Announcement after = announcement("after-relay", {"06:29"});
+    add(s, after);
+    const std::vector<Duration> durations = {occupancy(s.announcements[0], 2s, {}), 1min, 1min,
+                                             1min};
+    ConflictPlanner planner(s, durations);
+
+    const PlannedFiring r = planner.place(firing(s, "vov1", "06:00"));
+    CHECK(local_start(s, r) == "06:00");
+    CHECK(format_local_time(*r.end, *s.timezone) == "06:30:02");
+    const PlannedFiring d = planner.place(firing(s, "dvc", "06:10"));
+    CHECK(local_start(s, d) == "06:30:02");
+    CHECK(d.waited_for == "vov1");
+    const PlannedFiring l = planner.place(firing(s, "late", "06:15"));
+    CHECK(l.status == Status::skipped);
+    CHECK(l.reason == "zones busy with dvc until 06:31:02; waited longer than max_delay 5m");
+    const PlannedFiring x = planner.place(firing(s, "after-relay", "06:29"));
+    CHECK(local_start(s, x) == "06:31:02");
+    CHECK(x.waited_for == "dvc");
+}

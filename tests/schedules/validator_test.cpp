@@ -129,3 +129,36 @@ announcements:
           "on 2026-12-01 07:02 it waits until 07:05; 3 times between 2026-12-01 and 2027-12-01");
     CHECK_FALSE(has_errors(c->validation.diagnostics));
 }
+
+TEST_CASE("a relay occupies its zones for chime + duration, and only the chime is measured",
+          "[validator][relay]") {
+    FakeAudio audio;
+    audio.files = {{"chime.wav", {2500ms, ""}}, {"a.mp3", {10s, ""}}};
+    auto c = check(R"(zones: [{id: all}]
+defaults: { chime: chime.wav, repeat: 2 }
+announcements:
+  - { id: vov1, relay: { source: "http://radio.example.vn:8000/vov1.ogg", duration: 30m }, at: "06:00" }
+  - { id: tuner, relay: { source: "alsa:hw:1,0", duration: 90s }, chime: none, at: "12:00" }
+  - { id: a, audio: a.mp3, at: "07:00" }
+)",
+                   audio);
+    CHECK(c->messages.empty());
+    CHECK(c->validation.durations == std::vector<Duration>{2500ms + 30min, 90s, 2500ms + 2 * 10s});
+    CHECK(audio.calls == 2);  // chime.wav and a.mp3: a relay's source is never opened
+}
+
+TEST_CASE("a relay that runs into a file announcement is warned about like any collision",
+          "[validator][relay]") {
+    FakeAudio audio;
+    audio.files = {{"short.wav", {30s, ""}}};
+    auto c = check(R"(zones: [{id: all}]
+announcements:
+  - { id: vov1, relay: { source: "http://radio.example.vn/vov1", duration: 30m }, window: {from: 2026-12-01, until: 2026-12-01}, at: "06:00" }
+  - { id: dvc, audio: short.wav, window: {from: 2026-12-01, until: 2026-12-01}, at: "06:10", max_delay: 30m }
+)",
+                   audio);
+    REQUIRE(c->messages.size() == 1);
+    CHECK(c->messages[0] ==
+          "s.yaml:4:11: warning: announcement 'dvc' collides with 'vov1' on zone all: on "
+          "2026-12-01 06:10 it waits until 06:30; once between 2026-12-01 and 2027-12-01");
+}

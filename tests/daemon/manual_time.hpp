@@ -133,7 +133,10 @@ class SteppedPlayer : public audio::Player {
     Id prepare(const audio::BroadcastRequest& r, StartedHandler started,
                DoneHandler done) override {
         const Id id = ++next_;
-        entries_[id] = Entry{r.label, std::move(started), std::move(done)};
+        Entry& e = entries_[id];
+        e.label = r.label;
+        e.started = std::move(started);
+        e.done = std::move(done);
         if (failing.count(r.label)) {
             entries_[id].event = time_.at(time_.now(), [this, id] {
                 audio::BroadcastOutcome o;

@@ -53,6 +53,42 @@ std::string error_text(GstMessage* message) {
 
 }  // namespace
 
+std::string gst_error_text(GstMessage* message, bool warning) {
+    GError* raw = nullptr;
+    gchar* debug_raw = nullptr;
+    if (warning) {
+        gst_message_parse_warning(message, &raw, &debug_raw);
+    } else {
+        gst_message_parse_error(message, &raw, &debug_raw);
+    }
+    ErrorPtr error(raw);
+    CharPtr debug(debug_raw);
+    std::string text = error ? error->message : "unknown GStreamer error";
+    const std::string detail = debug ? debug.get() : "";
+    if (const auto at = detail.rfind(":\n"); at != std::string::npos) {
+        const std::string reason = detail.substr(at + 2);
+        if (!reason.empty() && text.find(reason) == std::string::npos) {
+            text += " (" + reason + ")";
+        }
+    }
+    return text;
+}
+
+// decodebin's pads appear once it knows the format, on a streaming thread: linking there is
+// what GStreamer expects.
+void link_decoded_audio_pad(GstElement*, GstPad* pad, gpointer convert) {
+    GstCaps* caps = gst_pad_get_current_caps(pad);
+    if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+    const bool audio =
+        caps && gst_caps_get_size(caps) > 0 &&
+        g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "audio/");
+    if (caps) gst_caps_unref(caps);
+    if (!audio) return;
+    std::unique_ptr<GstPad, ObjectUnref> sink(
+        gst_element_get_static_pad(GST_ELEMENT(convert), "sink"));
+    if (!gst_pad_is_linked(sink.get())) gst_pad_link(pad, sink.get());
+}
+
 void run_to_eos(GstElement* pipeline, std::chrono::milliseconds timeout) {
     BusPtr bus(gst_element_get_bus(pipeline));
     const auto filter = static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR);

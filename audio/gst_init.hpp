@@ -58,4 +58,13 @@ PipelinePtr adopt_pipeline(GstElement* pipeline);
 /// GStreamer's message on an error, or when `timeout` passes first.
 void run_to_eos(GstElement* pipeline, std::chrono::milliseconds timeout);
 
+/// GStreamer's text for an error (or, with `warning`, a warning) message, then the last line
+/// of its debug text when that adds the system's reason: "Could not open resource for
+/// writing. (Permission denied)".
+std::string gst_error_text(GstMessage* message, bool warning = false);
+
+/// A "pad-added" handler for decodebin and uridecodebin: links an audio pad to the sink pad of
+/// `convert` (a GstElement* in the same pipeline, so it outlives the signal), once.
+void link_decoded_audio_pad(GstElement* decoder, GstPad* pad, gpointer convert);
+
 }  // namespace wardcast::audio

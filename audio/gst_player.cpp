@@ -47,29 +47,6 @@ GstPadProbeReturn on_sink_data(GstPad*, GstPadProbeInfo* info, gpointer sink_poi
     return GST_PAD_PROBE_REMOVE;
 }
 
-// "Could not open resource for writing. (Permission denied)": GStreamer's message, then the
-// last line of its debug text, which usually names the system's reason.
-std::string gst_error_text(GstMessage* message, bool warning) {
-    GError* raw = nullptr;
-    gchar* debug_raw = nullptr;
-    if (warning) {
-        gst_message_parse_warning(message, &raw, &debug_raw);
-    } else {
-        gst_message_parse_error(message, &raw, &debug_raw);
-    }
-    ErrorPtr error(raw);
-    CharPtr debug(debug_raw);
-    std::string text = error ? error->message : "unknown GStreamer error";
-    const std::string detail = debug ? debug.get() : "";
-    if (const auto at = detail.rfind(":\n"); at != std::string::npos) {
-        const std::string reason = detail.substr(at + 2);
-        if (!reason.empty() && text.find(reason) == std::string::npos) {
-            text += " (" + reason + ")";
-        }
-    }
-    return text;
-}
-
 // The text of an error or warning, after the file or zone it concerns.
 std::string placed_text(const BroadcastPipeline& built, GstMessage* message) {
     const std::string where = built.describe(GST_MESSAGE_SRC(message));

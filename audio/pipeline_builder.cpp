@@ -65,20 +65,6 @@ void link_pads(GstElement* from, GstElement* to, bool request_source) {
     }
 }
 
-// decodebin's pads appear once it knows the format, on a streaming thread: linking there is
-// what GStreamer expects. `convert` lives in the same pipeline, so it outlives the signal.
-void on_decoded_pad(GstElement*, GstPad* pad, gpointer convert) {
-    GstCaps* caps = gst_pad_get_current_caps(pad);
-    if (!caps) caps = gst_pad_query_caps(pad, nullptr);
-    const bool audio =
-        caps && gst_caps_get_size(caps) > 0 &&
-        g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "audio/");
-    if (caps) gst_caps_unref(caps);
-    if (!audio) return;
-    PadPtr sink(gst_element_get_static_pad(GST_ELEMENT(convert), "sink"));
-    if (!gst_pad_is_linked(sink.get())) gst_pad_link(pad, sink.get());
-}
-
 // A file: filesrc ! decodebin ! audioconvert ! audioresample ! mix caps ! audioamplify.
 GstElement* add_file_source(GstElement* pipeline, const std::string& prefix,
                             const std::filesystem::path& file, std::optional<double> gain_db) {
@@ -97,7 +83,7 @@ GstElement* add_file_source(GstElement* pipeline, const std::string& prefix,
 
     add_chain(pipeline, {source.get(), decode.get()});
     add_chain(pipeline, {convert.get(), resample.get(), caps.get(), gain.get()});
-    g_signal_connect(decode.get(), "pad-added", G_CALLBACK(on_decoded_pad), convert.get());
+    g_signal_connect(decode.get(), "pad-added", G_CALLBACK(link_decoded_audio_pad), convert.get());
     return gain.get();  // the pipeline holds a reference
 }
 

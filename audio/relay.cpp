@@ -68,21 +68,6 @@ std::string local_clock(WallTime at) {
     return text;
 }
 
-std::string error_text(GstMessage* message) {
-    GError* raw = nullptr;
-    gchar* debug_raw = nullptr;
-    gst_message_parse_error(message, &raw, &debug_raw);
-    ErrorPtr error(raw);
-    CharPtr debug(debug_raw);
-    std::string text = error ? error->message : "unknown GStreamer error";
-    const std::string detail = debug ? debug.get() : "";
-    if (const auto at = detail.rfind(":\n"); at != std::string::npos) {
-        const std::string reason = detail.substr(at + 2);
-        if (!reason.empty() && text.find(reason) == std::string::npos) text += " (" + reason + ")";
-    }
-    return text;
-}
-
 }  // namespace
 
 std::string relay_seconds_text(milliseconds span) {
@@ -162,7 +147,7 @@ void Relay::connect() {
     watch_feed();
     if (gst_element_set_state(feed_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         MessagePtr error(gst_bus_pop_filtered(feed_bus_.get(), GST_MESSAGE_ERROR));
-        drop(error ? error_text(error.get()) : "the source cannot start");
+        drop(error ? gst_error_text(error.get()) : "the source cannot start");
     }
 }
 
@@ -187,7 +172,7 @@ void Relay::on_feed_bus() {
     while (MessagePtr message{gst_bus_pop(feed_bus_.get())}) {
         switch (GST_MESSAGE_TYPE(message.get())) {
             case GST_MESSAGE_ERROR:
-                return drop(error_text(message.get()));
+                return drop(gst_error_text(message.get()));
             case GST_MESSAGE_EOS:
                 return drop("the stream ended");
             default:

@@ -58,20 +58,6 @@ void drop_buffer(gpointer buffer_pointer) {
     delete static_cast<std::shared_ptr<RelayBuffer>*>(buffer_pointer);
 }
 
-// uridecodebin's pads appear on a streaming thread once it knows the format.
-void on_decoded_pad(GstElement*, GstPad* pad, gpointer convert) {
-    GstCaps* caps = gst_pad_get_current_caps(pad);
-    if (!caps) caps = gst_pad_query_caps(pad, nullptr);
-    const bool audio =
-        caps && gst_caps_get_size(caps) > 0 &&
-        g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "audio/");
-    if (caps) gst_caps_unref(caps);
-    if (!audio) return;
-    std::unique_ptr<GstPad, ObjectUnref> sink(
-        gst_element_get_static_pad(GST_ELEMENT(convert), "sink"));
-    if (!gst_pad_is_linked(sink.get())) gst_pad_link(pad, sink.get());
-}
-
 // Network sources should give up rather than wait forever: the relay reconnects itself.
 void on_source_setup(GstElement*, GstElement* source, gpointer) {
     GObjectClass* klass = G_OBJECT_GET_CLASS(source);
@@ -110,7 +96,8 @@ PipelinePtr build_relay_feed(const schedules::RelaySourceForm& form,
             on_source_setup(nullptr, source.get(), nullptr);
             // decodebin finds the format, and for a playlist plugs hlsdemux (plugins-bad).
             ElementPtr decode = make("decodebin", "relay-decode", base_package);
-            g_signal_connect(decode.get(), "pad-added", G_CALLBACK(on_decoded_pad), convert.get());
+            g_signal_connect(decode.get(), "pad-added", G_CALLBACK(link_decoded_audio_pad),
+                             convert.get());
             add_and_link(bin, {source.get(), decode.get()});
             break;
         }
@@ -118,7 +105,8 @@ PipelinePtr build_relay_feed(const schedules::RelaySourceForm& form,
             ElementPtr decode = make("uridecodebin", "relay-source", base_package);
             g_object_set(decode.get(), "uri", form.text.c_str(), nullptr);
             g_signal_connect(decode.get(), "source-setup", G_CALLBACK(on_source_setup), nullptr);
-            g_signal_connect(decode.get(), "pad-added", G_CALLBACK(on_decoded_pad), convert.get());
+            g_signal_connect(decode.get(), "pad-added", G_CALLBACK(link_decoded_audio_pad),
+                             convert.get());
             add_and_link(bin, {decode.get()});
             break;
         }

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+namespace date {
+class time_zone;
+}
+
 namespace wardcast::audio {
 
 /// Wall-clock instant, to the millisecond (same type as schedules::Instant).
@@ -17,8 +21,8 @@ using WallTime = std::chrono::time_point<std::chrono::system_clock, std::chrono:
 
 /// One zone's output (SPEC §3) and its level.
 struct ZoneOutput {
-    std::string zone;    ///< zone id, for messages and file names
-    std::string output;  ///< auto | alsa:DEV | pulse:SINK | file:PATH.wav | rtp://HOST:PORT | null
+    std::string zone;     ///< zone id, for messages and file names
+    std::string output;   ///< auto | alsa:DEV | pulse:SINK | file:PATH.wav | rtp://HOST:PORT | null
     double volume = 1.0;  ///< 0.0 .. 1.0, the zone's level
 };
 
@@ -29,19 +33,22 @@ struct RelaySource {
     std::string source;
     std::chrono::milliseconds duration{0};           ///< how long the relay airs, after the chime
     std::chrono::milliseconds start_timeout{15000};  ///< no sound by the instant + this: failed
+    /// The station's time zone: the clock times of the gaps in the row's error are written
+    /// in it (as everything else the operator reads). None: UTC.
+    const date::time_zone* zone = nullptr;
 };
 
 /// Everything needed to play one broadcast.
 struct BroadcastRequest {
-    std::string label;                          ///< announcement id (file names, messages)
-    WallTime scheduled;                         ///< for file names
+    std::string label;   ///< announcement id (file names, messages)
+    WallTime scheduled;  ///< for file names
     std::optional<std::filesystem::path> chime;
-    std::vector<std::filesystem::path> items;   ///< played in order, `repeat` times
+    std::vector<std::filesystem::path> items;  ///< played in order, `repeat` times
     int repeat = 1;
-    std::chrono::milliseconds gap{0};           ///< silence between repeats
-    double volume = 1.0;                        ///< the announcement's level, times each zone's
-    bool normalize = true;                      ///< loudness-normalize each file
-    std::vector<ZoneOutput> zones;              ///< at least one
+    std::chrono::milliseconds gap{0};  ///< silence between repeats
+    double volume = 1.0;               ///< the announcement's level, times each zone's
+    bool normalize = true;             ///< loudness-normalize each file
+    std::vector<ZoneOutput> zones;     ///< at least one
     /// Set: after the chime, relay this for its duration instead of playing `items`.
     std::optional<RelaySource> relay;
 };
@@ -50,8 +57,8 @@ struct BroadcastRequest {
 struct BroadcastOutcome {
     enum class Status { played, failed, stopped };
     Status status = Status::played;
-    std::string error;                 ///< GStreamer's error text when failed
-    std::optional<WallTime> started;   ///< when the first sample reached the outputs
+    std::string error;                ///< GStreamer's error text when failed
+    std::optional<WallTime> started;  ///< when the first sample reached the outputs
     WallTime ended;
     std::vector<std::filesystem::path> files;  ///< WAV files written by file: outputs
     /// How much sound reached the outputs (the log's aired_ms): played through, the whole
@@ -63,7 +70,7 @@ struct BroadcastOutcome {
 /// Plays broadcasts. All callbacks run on the daemon's event loop thread, never inside the
 /// call that caused them.
 class Player {
-public:
+  public:
     using Id = std::uint64_t;
     using StartedHandler = std::function<void(Id, WallTime started)>;
     using DoneHandler = std::function<void(Id, const BroadcastOutcome&)>;

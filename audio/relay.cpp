@@ -1,6 +1,6 @@
 #include "audio/relay.hpp"
 
-#include <time.h>
+#include <date/tz.h>
 
 #include <algorithm>
 #include <atomic>
@@ -24,7 +24,7 @@ namespace {
 constexpr milliseconds tick_every{200};
 constexpr milliseconds stall_after{5000};  ///< no sample for this long: the source is lost
 constexpr milliseconds first_backoff{250};
-constexpr milliseconds max_backoff{1000};  ///< a relay slot is short: retry often
+constexpr milliseconds max_backoff{500};  ///< a relay slot is short: retry often
 
 // What the program's pad probe shares with its streaming thread.
 struct ProgramFill {
@@ -59,13 +59,11 @@ GstPadProbeReturn on_program_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer
     return GST_PAD_PROBE_OK;
 }
 
-std::string local_clock(WallTime at) {
-    const std::time_t t = std::chrono::system_clock::to_time_t(at);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char text[16];
-    std::strftime(text, sizeof text, "%H:%M:%S", &tm);
-    return text;
+// HH:MM:SS of `at` in `zone` (UTC when none): the station's clock, not the machine's.
+std::string station_clock(WallTime at, const date::time_zone* zone) {
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(at);
+    if (!zone) return date::format("%H:%M:%S", seconds);
+    return date::format("%H:%M:%S", date::zoned_time(zone, seconds));
 }
 
 }  // namespace
@@ -228,7 +226,11 @@ void Relay::tick() {
             drop(e.what());
         }
     }
-    timer_.expires_after(tick_every);
+    // Every tick_every for the checks, and a reconnection exactly when its back-off is over
+    // (the back-off is longer than a tick, so the tick before it sets this).
+    auto next = SteadyClock::now() + tick_every;
+    if (reconnect_at_) next = std::min(next, *reconnect_at_);
+    timer_.expires_at(next);
     timer_.async_wait([this, alive = std::weak_ptr(alive_)](const boost::system::error_code& ec) {
         if (!ec && !alive.expired()) tick();
     });
@@ -283,7 +285,8 @@ std::string Relay::gaps_text() const {
     std::string list;
     for (const auto& gap : gaps) {
         silent += gap.to - gap.from;
-        list += (list.empty() ? "" : ", ") + local_clock(gap.from) + "-" + local_clock(gap.to);
+        list += (list.empty() ? "" : ", ") + station_clock(gap.from, source_.zone) + "-" +
+                station_clock(gap.to, source_.zone);
     }
     char total[32];
     std::snprintf(total, sizeof total, "%.1f s", static_cast<double>(silent.count()) / 1000);

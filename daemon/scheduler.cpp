@@ -197,6 +197,7 @@ Scheduler::BroadcastList::iterator Scheduler::prepare(const AdHoc& what, Instant
     request.volume = what.volume;
     request.normalize = what.normalize;
     request.relay = what.relay;
+    if (request.relay) request.relay->zone = schedule_->schedule.timezone;
     for (const auto& zone_id : what.zones) {
         const sch::Zone* zone = schedule_->schedule.find_zone(zone_id);
         request.zones.push_back({zone_id, output_for_(*zone), zone_level(zone_id, zone->volume)});

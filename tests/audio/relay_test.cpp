@@ -2,6 +2,8 @@
 // closed port, a server that never answers, a source that drops mid-relay, an RTP stream
 // from another player. What the outputs get and how the broadcast ends.
 
+#include <date/tz.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -21,6 +23,8 @@ namespace asio = boost::asio;
 using namespace wardcast::audio;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using wardcast::test::length_ms;
+using wardcast::test::tone_ms;
 using Status = BroadcastOutcome::Status;
 using SystemClock = std::chrono::system_clock;
 
@@ -87,20 +91,6 @@ class Bench {
     asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
     GstPlayer player_;
 };
-
-// How much of `wav` is tone: 100 ms windows louder than -30 dBFS.
-long long tone_ms(const wardcast::test::Wav& wav) {
-    const int length = static_cast<int>(wav.samples.size() * 1000 / (wav.rate * wav.channels));
-    long long loud = 0;
-    for (int at = 0; at + 100 <= length; at += 100) {
-        if (wardcast::test::rms_dbfs(wav, at, at + 100) > -30) loud += 100;
-    }
-    return loud;
-}
-
-long long length_ms(const wardcast::test::Wav& wav) {
-    return static_cast<long long>(wav.samples.size() * 1000 / (wav.rate * wav.channels));
-}
 
 // A running Icecast server with /test.ogg on the air, or the reason it cannot be had here.
 struct Station {
@@ -201,8 +191,11 @@ TEST_CASE("A source that drops mid-relay is reconnected; the gap is silence and 
     bench.player().set_warning_handler(
         [&](Player::Id, const std::string& note) { notes.push_back(note); });
     Seen seen;
-    bench.prepare_and_start(
-        bench.relay(station.url(), seconds(15), seconds(3), bench.file_output("gap.wav")), seen);
+    auto request =
+        bench.relay(station.url(), seconds(15), seconds(3), bench.file_output("gap.wav"));
+    const date::time_zone* hanoi = date::locate_zone("Asia/Ho_Chi_Minh");
+    request.relay->zone = hanoi;  // the station's zone, whatever the machine's
+    bench.prepare_and_start(request, seen);
     REQUIRE(bench.run_until([&] { return seen.started.has_value(); }));
     const auto started = SystemClock::now();
     // The scenario's own times: the source client is killed at 5 s and back at 8 s.
@@ -220,9 +213,22 @@ TEST_CASE("A source that drops mid-relay is reconnected; the gap is silence and 
         R"(source lost 1 time, (\d+\.\d) s without sound: (\d\d:\d\d:\d\d-\d\d:\d\d:\d\d)(, .*)?)");
     std::smatch match;
     REQUIRE(std::regex_match(outcome.error, match, gap_text));
+    // The gap's clock times are the station's: it began about 5 s after the start.
+    const auto killed_local =
+        date::zoned_time(hanoi, std::chrono::floor<seconds>(started + seconds(5))).get_local_time();
+    const auto expected_s = (killed_local - date::floor<date::days>(killed_local)).count();
+    const auto written = match[2].str().substr(0, 8);
+    const int written_s = std::stoi(written.substr(0, 2)) * 3600 +
+                          std::stoi(written.substr(3, 2)) * 60 + std::stoi(written.substr(6, 2));
+    INFO("gap written from " << written << ", the source was killed at Hanoi's "
+                             << date::format("%T", killed_local));
+    CHECK(std::abs((written_s - expected_s + 86400 + 43200) % 86400 - 43200) <= 3);
     const double silent = std::stod(match[1].str());
     CHECK(silent >= 2.5);
     CHECK(silent <= 5.0);
+    // 3 s without a source, then up to 0.5 s of back-off, and a fresh Icecast mount answers a
+    // new listener and sends its first Vorbis page about 1 s later (measured: 1.07 s from the
+    // reconnection to the first sample; 0.76 s for a mount on the air a while): 10.6-12 s.
     CHECK(outcome.aired.count() >= 10000);
     CHECK(outcome.aired.count() <= 12700);
     const auto wav = wardcast::test::read_wav(outcome.files.at(0));

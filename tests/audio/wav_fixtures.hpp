@@ -85,4 +85,19 @@ inline double rms_dbfs(const Wav& wav, int from_ms = 0, int to_ms = -1) {
     return rms > 0 ? 20 * std::log10(rms) : -200;
 }
 
+// How long `wav` is, in milliseconds.
+inline long long length_ms(const Wav& wav) {
+    return static_cast<long long>(wav.samples.size() * 1000 / (wav.rate * wav.channels));
+}
+
+// How much of `wav` is tone: 100 ms windows louder than -30 dBFS.
+inline long long tone_ms(const Wav& wav) {
+    const int length = static_cast<int>(length_ms(wav));
+    long long loud = 0;
+    for (int at = 0; at + 100 <= length; at += 100) {
+        if (rms_dbfs(wav, at, at + 100) > -30) loud += 100;
+    }
+    return loud;
+}
+
 }  // namespace wardcast::test

@@ -6,10 +6,6 @@
 // return without checking anything, and CTest reports them skipped (tests/skip.hpp).
 
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -17,6 +13,7 @@
 #include <cstring>
 
 #include "audio/sound_device.hpp"
+#include "tests/audio/pulse_server.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
@@ -27,106 +24,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// Whether a server listens on the AF_UNIX stream socket at `path`.
-bool accepts(const fs::path& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.string().size() >= sizeof address.sun_path) return false;
-    std::strcpy(address.sun_path, path.c_str());
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool ok =
-        fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    if (fd >= 0) ::close(fd);
-    return ok;
-}
-
-/// The `pulseaudio` program on PATH, or empty.
-fs::path pulseaudio_program() {
-    const char* path = std::getenv("PATH");
-    std::string dirs = path ? path : "/usr/bin:/bin";
-    for (std::size_t at = 0; at <= dirs.size();) {
-        const auto end = std::min(dirs.find(':', at), dirs.size());
-        const fs::path candidate = fs::path(dirs.substr(at, end - at)) / "pulseaudio";
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-        at = end + 1;
-    }
-    return {};
-}
-
-/// A PulseAudio server of its own, with a null sink: its socket at RUNTIME/native, its
-/// cookie in HOME, what it prints in pulseaudio.log, all under `dir`. Stopped at the end.
-class PulseServer {
-  public:
-    PulseServer(const fs::path& program, const fs::path& dir)
-        : runtime_(dir / "pulse-runtime"), home_(dir / "pulse-home"), log_(dir / "pulseaudio.log") {
-        fs::create_directories(runtime_);
-        fs::create_directories(home_);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            FILE* f = std::fopen(log_.c_str(), "w");
-            ::dup2(::fileno(f), 1);
-            ::dup2(::fileno(f), 2);
-            ::setenv("PULSE_RUNTIME_PATH", runtime_.c_str(), 1);
-            ::setenv("HOME", home_.c_str(), 1);
-            ::unsetenv("PULSE_SERVER");
-            ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlives a test run that was killed
-            // As root it warns that it is "not intended to be run as root" and runs.
-            ::execl(program.c_str(), program.c_str(), "--daemonize=no", "--exit-idle-time=-1", "-n",
-                    "-L", "module-native-protocol-unix", "-L", "module-null-sink",
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    ~PulseServer() { stop(SIGTERM); }
-    PulseServer(const PulseServer&) = delete;
-    PulseServer& operator=(const PulseServer&) = delete;
-
-    const fs::path& runtime() const { return runtime_; }
-    const fs::path& home() const { return home_; }
-    std::string output() const {
-        std::ifstream in(log_);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }
-
-    /// Waits until the server accepts connections on its socket (tried here, not by the code
-    /// under test): true then; false when it exits first. Fails the test after `timeout`.
-    bool wait_ready(std::chrono::milliseconds timeout) {
-        const auto until = std::chrono::steady_clock::now() + timeout;
-        while (running()) {
-            if (accepts(runtime_ / "native")) return true;
-            REQUIRE(std::chrono::steady_clock::now() < until);
-            std::this_thread::sleep_for(20ms);
-        }
-        return false;
-    }
-
-    /// Sends `signal` and waits for the server to exit (SIGKILL after 10 s).
-    void stop(int signal) {
-        if (!running()) return;
-        ::kill(pid_, signal);
-        const auto until = std::chrono::steady_clock::now() + 10s;
-        while (running() && std::chrono::steady_clock::now() < until)
-            std::this_thread::sleep_for(20ms);
-        if (running()) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            pid_ = -1;
-        }
-    }
-
-  private:
-    bool running() {
-        if (pid_ <= 0) return false;
-        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
-        return pid_ > 0;
-    }
-
-    fs::path runtime_, home_, log_;
-    pid_t pid_ = -1;
-};
 
 /// A station with one zone on output `auto` and a 1 s announcement `one` (played on demand), its
 /// --fallback-output a file in the folder.

@@ -61,6 +61,7 @@ test-asan: build-asan example-audio
 bench: build example-audio
 	$(BUILD)/bench/bench_schedule
 	$(BUILD)/bench/bench_daemon
+	$(BUILD)/bench/bench_relay
 	$(BUILD)/bench/bench_control
 	$(BUILD)/bench/bench_control_stall
 	$(BUILD)/bench/bench_log

@@ -238,25 +238,37 @@ void GstPlayer::start_at(Id id, std::chrono::system_clock::time_point at) {
     GstElement* pipeline = it->second->built.pipeline.get();
     const auto ahead = at - std::chrono::system_clock::now();
     if (!it->second->prerolled || ahead < std::chrono::milliseconds(1)) return start(id);
+    std::unique_ptr<GstClock, ObjectUnref> clock(gst_system_clock_obtain());
+    gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock.get());
+    // With no start time the pipeline keeps the base time given here when it goes PLAYING.
+    gst_element_set_start_time(pipeline, GST_CLOCK_TIME_NONE);
     if (it->second->relay) {
-        // The program's first 10 ms buffer goes out one buffer after PLAYING.
-        auto& timer = it->second->start_timer.emplace(io_);
-        timer.expires_after(ahead - std::chrono::milliseconds(10));
+        // A live pipeline renders a buffer its latency after the buffer's time: fixed here
+        // (the program's 10 ms buffer and the sinks' processing deadline), and taken off the
+        // base time so that the first sample goes out at the instant. PLAYING comes at that base
+        // time, not before: a live source started earlier stamps its first buffer ahead of it
+        // (measured: 4 ms early for PLAYING 5 ms ahead), and the program never runs ahead.
+        gst_pipeline_set_latency(GST_PIPELINE(pipeline), relay_output_latency_ns);
+        const auto base_in = ahead - std::chrono::nanoseconds(relay_output_latency_ns);
+        gst_element_set_base_time(
+            pipeline,
+            gst_clock_get_time(clock.get()) +
+                static_cast<GstClockTime>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(base_in).count()));
         it->second->held_until = std::chrono::round<std::chrono::milliseconds>(at);
+        it->second->relay->begin(std::chrono::steady_clock::now() + ahead);
+        auto& timer = it->second->start_timer.emplace(io_);
+        timer.expires_after(std::max(base_in, std::chrono::steady_clock::duration::zero()));
         timer.async_wait(
             [this, alive = std::weak_ptr(alive_), id](const boost::system::error_code& ec) {
                 if (!ec && !alive.expired()) start(id);
             });
         return;
     }
-    std::unique_ptr<GstClock, ObjectUnref> clock(gst_system_clock_obtain());
     const auto ahead_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ahead).count();
-    gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock.get());
-    // With no start time the pipeline keeps the base time given here when it goes PLAYING.
-    gst_element_set_start_time(pipeline, GST_CLOCK_TIME_NONE);
-    gst_element_set_base_time(pipeline, gst_clock_get_time(clock.get()) + static_cast<GstClockTime>(ahead_ns));
+    gst_element_set_base_time(
+        pipeline, gst_clock_get_time(clock.get()) + static_cast<GstClockTime>(ahead_ns));
     it->second->held_until = std::chrono::round<std::chrono::milliseconds>(at);
-    if (it->second->relay) it->second->relay->begin(std::chrono::steady_clock::now() + ahead);
     start(id);
 }
 
@@ -367,7 +379,7 @@ void GstPlayer::end(Id id, const Ending& ending) {
     BroadcastOutcome outcome{ending.status, ending.error, b->started, ended, {}, {}};
     outcome.aired = aired_of(b->built, b->started, ended);
     if (b->relay) outcome.aired = b->relay->aired();  // the source's sound, not the silence
-    if (b->bus_fd) b->bus_fd->release();  // cancels the wait; the bus owns the fd
+    if (b->bus_fd) b->bus_fd->release();              // cancels the wait; the bus owns the fd
     b->bus_fd.reset();
     // NULL stops the streaming threads and closes the outputs before `done` is reported.
     b->built.pipeline.reset();

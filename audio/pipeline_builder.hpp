@@ -17,6 +17,7 @@
 #include <gst/gst.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -35,6 +36,9 @@ inline constexpr const char* relay_mix_caps =
 inline constexpr int relay_mix_rate = 48000;
 /// A relay's program buffers: 10 ms.
 inline constexpr int relay_buffer_frames = relay_mix_rate / 100;
+/// A relay pipeline's latency, set on it: its program's 10 ms buffer plus the sinks' 20 ms
+/// processing deadline (GstBaseSink's default).
+inline constexpr std::uint64_t relay_output_latency_ns = 40'000'000;
 
 /// One broadcast's pipeline, built and linked, still in state NULL.
 struct BroadcastPipeline {

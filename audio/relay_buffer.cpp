@@ -7,10 +7,12 @@ namespace wardcast::audio {
 
 RelayBuffer::Limits RelayBuffer::default_limits(int rate) {
     const auto ms = [rate](int n) { return static_cast<std::size_t>(rate) * n / 1000; };
-    // 300 ms at a start covers an Ogg page or two of jitter; the standing backlog rule keeps
-    // a source whose clock runs a little fast within a few hundred ms of live.
+    // 300 ms at a start covers an Ogg page or two of jitter. A source that then comes
+    // steadily (small pages) would keep those 300 ms as delay: a backlog that stayed above
+    // 150 ms for 3 s is cut to 60 ms, which also keeps a source whose clock runs a little
+    // fast near live. Bursty sources (0.5 s pages) drain to nothing between pages: untouched.
     return Limits{
-        ms(300), ms(60), ms(1000), ms(250), ms(100), ms(3000), std::chrono::milliseconds(500)};
+        ms(300), ms(60), ms(1000), ms(150), ms(60), ms(3000), std::chrono::milliseconds(500)};
 }
 
 RelayBuffer::RelayBuffer(std::vector<float> chime, std::int64_t relay_frames, Limits limits)

@@ -40,7 +40,7 @@ class RelayBuffer {
         std::chrono::milliseconds min_gap;  ///< shorter silence is not reported as a gap
     };
     /// The limits the player uses at `rate`: 300 ms kept at a start, resume at 60 ms, cap 1 s,
-    /// a standing 250 ms backlog over 3 s cut to 100 ms, gaps from 500 ms.
+    /// a standing 150 ms backlog over 3 s cut to 60 ms, gaps from 500 ms.
     static Limits default_limits(int rate);
 
     /// The program: `chime` (already in the mix format), then `relay_frames` of the source.

@@ -4,8 +4,6 @@
 
 #include <date/tz.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <regex>
@@ -15,11 +13,11 @@
 #include "audio/gst_player.hpp"
 #include "audio/relay_buffer.hpp"
 #include "tests/audio/icecast.hpp"
+#include "tests/audio/relay_bench.hpp"
 #include "tests/audio/wav_fixtures.hpp"
 #include "tests/skip.hpp"
 
 namespace fs = std::filesystem;
-namespace asio = boost::asio;
 using namespace wardcast::audio;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -32,65 +30,8 @@ namespace {
 
 const WallTime scheduled{milliseconds(1796079600000)};  // 2026-12-01 06:00 in Hanoi
 
-struct Seen {
-    Player::Id id = 0;
-    std::optional<WallTime> started;
-    std::optional<BroadcastOutcome> outcome;
-};
-
-// A loop and a player; prepares broadcasts and runs the loop until they end.
-class Bench {
-  public:
-    Bench() : player_(io_) {}
-    const fs::path& dir() const { return dir_.path(); }
-    GstPlayer& player() { return player_; }
-
-    BroadcastRequest relay(const std::string& source, milliseconds duration,
-                           milliseconds start_timeout, const std::string& output) {
-        BroadcastRequest r;
-        r.label = "relay";
-        r.scheduled = scheduled;
-        r.normalize = false;
-        r.zones = {{"a", output, 1.0}};
-        r.relay = RelaySource{source, duration, start_timeout};
-        return r;
-    }
-    std::string file_output(const std::string& name) const {
-        return "file:" + (dir() / name).string();
-    }
-
-    void prepare(const BroadcastRequest& request, Seen& seen) {
-        seen.id = player_.prepare(
-            request, [&seen](Player::Id, WallTime at) { seen.started = at; },
-            [&seen](Player::Id, const BroadcastOutcome& outcome) { seen.outcome = outcome; });
-    }
-    // Prepares, and starts the outputs `lead` from now, as the daemon does at an instant.
-    SystemClock::time_point prepare_and_start(const BroadcastRequest& request, Seen& seen,
-                                              milliseconds lead = milliseconds(1500)) {
-        prepare(request, seen);
-        const auto at = SystemClock::now() + lead;
-        REQUIRE(run_until([&] { return player_.prerolled(seen.id) || seen.outcome; }));
-        player_.start_at(seen.id, at);
-        return at;
-    }
-
-    template <class Done>
-    bool run_until(Done done, milliseconds timeout = milliseconds(40000)) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (!done() && std::chrono::steady_clock::now() < deadline)
-            io_.run_for(milliseconds(10));
-        return done();
-    }
-    bool run_until_done(const Seen& seen, milliseconds timeout = milliseconds(40000)) {
-        return run_until([&] { return seen.outcome.has_value(); }, timeout);
-    }
-
-  private:
-    wardcast::test::TempDir dir_;
-    asio::io_context io_;
-    asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
-    GstPlayer player_;
-};
+using Seen = wardcast::test::RelaySeen;
+using Bench = wardcast::test::RelayBench;
 
 // A running Icecast server with /test.ogg on the air, or the reason it cannot be had here.
 struct Station {

@@ -20,6 +20,7 @@
 #include <date/date.h>
 #include <thread>
 
+#include "bench/loopback_udp.hpp"
 #include "bench/status_load.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
@@ -31,18 +32,9 @@ using Clock = std::chrono::system_clock;
 namespace {
 
 struct Receiver {
+    int port = 0;  // before fd: set by fd's initializer
     int fd = -1;
-    int port = 0;
-    Receiver() {
-        fd = socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        socklen_t len = sizeof a;
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-    }
+    Receiver() : fd(wardcast::bench::bind_loopback_udp(port)) {}
     ~Receiver() { close(fd); }
     /// Arrival of the first packet after `after`, waiting up to `timeout`; drains older ones.
     std::optional<Clock::time_point> first_packet(Clock::time_point after, std::chrono::milliseconds timeout) {

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "audio/hash.hpp"
+#include "common/sha256.hpp"
 
 namespace wardcast::audio {
 

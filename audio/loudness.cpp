@@ -12,7 +12,7 @@
 #include <system_error>
 
 #include "audio/gst_init.hpp"
-#include "audio/hash.hpp"
+#include "common/sha256.hpp"
 
 namespace wardcast::audio {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "audio/gst_init.hpp"
-#include "audio/hash.hpp"
+#include "common/sha256.hpp"
 
 namespace wardcast::audio {
 

@@ -20,14 +20,14 @@
 #include <vector>
 
 #include "bench/measure.hpp"
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
 namespace {
 
-using wardcast::daemon::BroadcastLog;
-using wardcast::daemon::Instant;
-using wardcast::daemon::LogEntry;
+using wardcast::log::BroadcastLog;
+using wardcast::log::Instant;
+using wardcast::log::LogEntry;
 using wardcast::names::EntryKind;
 using wardcast::names::Status;
 using wardcast::names::Trigger;
@@ -91,7 +91,7 @@ class BulkWriter {
             v ? sqlite3_bind_int64(insert_, ++i, *v) : sqlite3_bind_null(insert_, ++i);
         };
         auto instant = [&](const std::optional<Instant>& v) {
-            v ? text(wardcast::daemon::format_utc(*v)) : (void)sqlite3_bind_null(insert_, ++i);
+            v ? text(wardcast::log::format_utc(*v)) : (void)sqlite3_bind_null(insert_, ++i);
         };
         integer(e.seq), text(names::name(e.kind)), instant(e.recorded_at), text(e.station);
         text(e.announcement_id), text(e.title), text(names::name_or_empty(e.trigger));
@@ -104,7 +104,7 @@ class BulkWriter {
         check(sqlite3_step(insert_), db_, "insert");
         sqlite3_reset(insert_);
         if (claim) {
-            const std::string at = wardcast::daemon::format_utc(*e.scheduled);
+            const std::string at = wardcast::log::format_utc(*e.scheduled);
             sqlite3_bind_text(claim_, 1, e.announcement_id.c_str(), -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(claim_, 2, at.c_str(), -1, SQLITE_TRANSIENT);
             sqlite3_bind_int64(claim_, 3, e.seq);
@@ -153,7 +153,7 @@ void make_log(const std::filesystem::path& path, std::int64_t target) {
     const char* commands[] = {"pause", "resume", "play a17", "volume all 0.6", "stop"};
 
     BulkWriter w(path);
-    const Instant first_day = wardcast::daemon::parse_utc("2026-01-01T00:00:00.000Z").value();
+    const Instant first_day = wardcast::log::parse_utc("2026-01-01T00:00:00.000Z").value();
     for (Instant day = first_day; w.count() < target; day += 24h) {
         for (int k = 0; k < 450 && w.count() < target; ++k) {
             const int a = static_cast<int>(rng() % 200);

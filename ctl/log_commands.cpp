@@ -13,7 +13,7 @@
 #include "common/names.hpp"
 #include "ctl/offline_commands.hpp"
 #include "ctl/table.hpp"
-#include "daemon/log_reader.hpp"
+#include "log/log_reader.hpp"
 #include "schedules/bundle.hpp"
 #include "schedules/loader.hpp"
 #include "schedules/timefmt.hpp"
@@ -22,8 +22,8 @@ namespace wardcast::ctl {
 
 namespace {
 
-using daemon::Instant;
-using daemon::LogEntry;
+using log::Instant;
+using log::LogEntry;
 using nlohmann::ordered_json;
 
 // Widths come from the first rows, so that a year of entries streams without being held.
@@ -132,7 +132,7 @@ class EntryPrinter {
         };
         auto text = [&](const char* name, std::string_view value) {
             key(name);
-            daemon::append_json_string(line_, value);
+            log::append_json_string(line_, value);
         };
         auto number = [&](const char* name, const std::optional<std::int64_t>& value) {
             key(name);
@@ -147,7 +147,7 @@ class EntryPrinter {
             line_ += '[';
             for (const auto& item : items) {
                 if (&item != &items.front()) line_ += ',';
-                daemon::append_json_string(line_, item);
+                log::append_json_string(line_, item);
             }
             line_ += ']';
         };
@@ -279,7 +279,7 @@ const date::time_zone* zone_named(const std::string& name) {
 
 }  // namespace
 
-StationInfo station_of(daemon::LogReader& reader) {
+StationInfo station_of(log::LogReader& reader) {
     StationInfo station;
     const auto versions = reader.schedule_versions();
     if (!versions.empty()) {
@@ -310,7 +310,7 @@ int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
             return exit_usage;
         }
     }
-    std::optional<daemon::LogReader> reader;
+    std::optional<log::LogReader> reader;
     try {
         reader.emplace(options.db);
     } catch (const std::exception& e) {
@@ -320,7 +320,7 @@ int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
     const StationInfo station = station_of(*reader);
     const date::time_zone& zone = *station.zone;
 
-    daemon::LogFilter filter;
+    log::LogFilter filter;
     if (options.all) filter.kinds.clear();
     filter.announcement = options.announcement;
     filter.status = status;
@@ -362,10 +362,10 @@ int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
 }
 
 int run_verify(const VerifyOptions& options, std::ostream& out, std::ostream& err) {
-    daemon::VerifyResult result;
+    log::VerifyResult result;
     const date::time_zone* zone = nullptr;
     try {
-        daemon::LogReader reader(options.db);
+        log::LogReader reader(options.db);
         zone = station_of(reader).zone;
         result = reader.verify();
     } catch (const std::exception& e) {

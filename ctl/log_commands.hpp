@@ -12,7 +12,7 @@ namespace CLI {
 class App;
 }
 
-namespace wardcast::daemon {
+namespace wardcast::log {
 class LogReader;
 }
 
@@ -63,6 +63,6 @@ struct StationInfo {
 
 /// The station's name and time zone from the latest schedule version stored in the log
 /// (`station.timezone`); the system's zone when none is stored or it names no known zone.
-StationInfo station_of(daemon::LogReader& reader);
+StationInfo station_of(log::LogReader& reader);
 
 }  // namespace wardcast::ctl

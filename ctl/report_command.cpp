@@ -11,7 +11,7 @@
 
 #include "ctl/report_printer.hpp"
 #include "ctl/schedule_history.hpp"
-#include "daemon/log_reader.hpp"
+#include "log/log_reader.hpp"
 #include "schedules/engine.hpp"
 #include "schedules/timefmt.hpp"
 
@@ -88,7 +88,7 @@ bool on_request(const std::optional<names::Trigger>& trigger) {
     return trigger == names::Trigger::operator_request || trigger == names::Trigger::emergency;
 }
 
-void count(ReportTally& t, const daemon::LogEntry& e) {
+void count(ReportTally& t, const log::LogEntry& e) {
     using names::Status;
     // What reached the outputs, whatever ended it; rows written before aired_ms existed (NULL)
     // count end - start when they played through.
@@ -138,7 +138,7 @@ class Gatherer {
         }
     }
 
-    void outcome(const daemon::LogEntry& e) {
+    void outcome(const log::LogEntry& e) {
         if (on_request(e.trigger)) {
             auto& asked = r_.on_request;
             auto it = std::find_if(asked.begin(), asked.end(), [&](const OnRequestRow& o) {
@@ -225,7 +225,7 @@ int run_report(const ReportOptions& options, std::ostream& out, std::ostream& er
         report.live = open_elsewhere(options.db);
         const auto now =
             std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-        daemon::LogReader reader(options.db);
+        log::LogReader reader(options.db);
         ScheduleHistory history(reader, sch::system_timezone_name());
 
         report.db = options.db;
@@ -263,11 +263,11 @@ int run_report(const ReportOptions& options, std::ostream& out, std::ostream& er
         Gatherer gather(report);
         for (const auto& in_force : history.over(span->from, span->to)) gather.plan(in_force);
 
-        daemon::LogFilter filter;
+        log::LogFilter filter;
         filter.from = span->from;
         filter.to = span->to;
         filter.kinds = {names::EntryKind::broadcast};
-        reader.each(filter, [&](const daemon::LogEntry& e) { gather.outcome(e); });
+        reader.each(filter, [&](const log::LogEntry& e) { gather.outcome(e); });
         gather.finish();
 
         if (options.csv)

@@ -76,18 +76,18 @@ sch::LoadResult load_bundled_schedule(const std::string& text, const std::string
     return sch::load_schedule(main_dir / files.front().first, system_timezone);
 }
 
-ScheduleHistory::ScheduleHistory(daemon::LogReader& reader, std::string system_timezone)
+ScheduleHistory::ScheduleHistory(log::LogReader& reader, std::string system_timezone)
     : system_timezone_(std::move(system_timezone)) {
     const auto versions = reader.schedule_versions();
     for (const auto& v : versions) texts_[v.sha256] = v.text;
     if (texts_.empty()) throw NoSchedule();
 
-    daemon::LogFilter filter;
+    log::LogFilter filter;
     filter.kinds = {names::EntryKind::operator_command};
     // load-schedule entries name no announcement: asking for "" lets the reader use the
     // (announcement_id, scheduled) index instead of reading every entry of a large log.
     filter.announcement = "";
-    reader.each(filter, [&](const daemon::LogEntry& e) {
+    reader.each(filter, [&](const log::LogEntry& e) {
         if (!names::is_load_schedule(e.command) || e.schedule_sha256.empty()) return;
         // Append order is what counts: a clock stepped back must not reorder versions.
         auto at = changes_.empty() ? e.recorded_at : std::max(e.recorded_at, changes_.back().at);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/log_reader.hpp"
+#include "log/log_reader.hpp"
 #include "schedules/loader.hpp"
 #include "schedules/schedule.hpp"
 
@@ -49,7 +49,7 @@ class ScheduleHistory {
   public:
     /// Reads the timeline from `reader`. Throws NoSchedule when the log stores no schedule,
     /// and what LogReader throws when the file cannot be read.
-    ScheduleHistory(daemon::LogReader& reader, std::string system_timezone);
+    ScheduleHistory(log::LogReader& reader, std::string system_timezone);
 
     /// The version in force at `at`, or null before the first was put in force.
     const StoredSchedule* at(schedules::Instant at);

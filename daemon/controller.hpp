@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/names.hpp"
-#include "daemon/broadcast_log.hpp"
+#include "daemon/log_names.hpp"
 
 namespace wardcast::daemon {
 

@@ -20,7 +20,7 @@
 #include "audio/loudness.hpp"
 #include "audio/player.hpp"
 #include "audio/sound_device.hpp"
-#include "daemon/broadcast_log.hpp"
+#include "daemon/log_names.hpp"
 #include "daemon/clock_watch.hpp"
 #include "daemon/control_server.hpp"
 #include "daemon/controller.hpp"

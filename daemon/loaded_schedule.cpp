@@ -1,7 +1,7 @@
 #include "daemon/loaded_schedule.hpp"
 
 
-#include "audio/hash.hpp"
+#include "common/sha256.hpp"
 #include "schedules/bundle.hpp"
 #include "schedules/validator.hpp"
 
@@ -31,7 +31,7 @@ std::unique_ptr<LoadedSchedule> load_for_air(const std::filesystem::path& path,
 
     loaded->schedule = std::move(checked.load.schedule);
     loaded->text = sch::bundle_from_disk(loaded->schedule.files);
-    loaded->sha256 = audio::sha256_hex(loaded->text);
+    loaded->sha256 = wardcast::sha256_hex(loaded->text);
 
     auto hash = [&](const std::filesystem::path& file) {
         return library.content_hash(file).value_or("");

@@ -13,7 +13,7 @@
 
 #include "audio/player.hpp"
 #include "common/names.hpp"
-#include "daemon/broadcast_log.hpp"
+#include "daemon/log_names.hpp"
 #include "daemon/controller.hpp"
 #include "daemon/loaded_schedule.hpp"
 #include "daemon/time_source.hpp"

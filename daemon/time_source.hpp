@@ -8,7 +8,7 @@
 #include <functional>
 #include <memory>
 
-#include "daemon/broadcast_log.hpp"
+#include "daemon/log_names.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "audio/gst_init.hpp"
-#include "audio/hash.hpp"
+#include "common/sha256.hpp"
 #include "audio/tts.hpp"
 
 namespace fs = std::filesystem;
@@ -81,25 +81,25 @@ wardcast::schedules::Tts message(std::string text) {
 }  // namespace
 
 TEST_CASE("sha256_hex and sha256_file give the standard digests", "[audio][hash]") {
-    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(wardcast::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(wardcast::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 
     TempDir dir;
     std::string big(200 * 1024 + 17, '\0');
     for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 % 251);
     std::ofstream(dir.path / "big.bin", std::ios::binary) << big;
-    CHECK(sha256_file(dir.path / "big.bin") == sha256_hex(big));
+    CHECK(wardcast::sha256_file(dir.path / "big.bin") == wardcast::sha256_hex(big));
     std::ofstream(dir.path / "empty.bin", std::ios::binary);
-    CHECK(sha256_file(dir.path / "empty.bin") == sha256_hex(""));
-    CHECK_FALSE(sha256_file(dir.path / "missing.bin"));
-    CHECK_FALSE(sha256_file(dir.path));
+    CHECK(wardcast::sha256_file(dir.path / "empty.bin") == wardcast::sha256_hex(""));
+    CHECK_FALSE(wardcast::sha256_file(dir.path / "missing.bin"));
+    CHECK_FALSE(wardcast::sha256_file(dir.path));
 }
 
 TEST_CASE("AudioLibrary records each probed length in lengths.tsv", "[audio][library]") {
     TempDir dir;
     const auto cache = dir.path / "cache";
     make_tone(dir.path / "one.wav", 1500);
-    const auto sha = *sha256_file(dir.path / "one.wav");
+    const auto sha = *wardcast::sha256_file(dir.path / "one.wav");
 
     {
         AudioLibrary library(cache);
@@ -115,7 +115,7 @@ TEST_CASE("AudioLibrary records each probed length in lengths.tsv", "[audio][lib
     }
 
     // A new library believes the file rather than probing: a planted length shows through.
-    std::ofstream(cache / "lengths.tsv", std::ios::app) << sha256_hex("fake") << "\t4321\n";
+    std::ofstream(cache / "lengths.tsv", std::ios::app) << wardcast::sha256_hex("fake") << "\t4321\n";
     std::ofstream(dir.path / "fake.mp3", std::ios::binary) << "fake";
     AudioLibrary second(cache);
     CHECK(second.file_length(dir.path / "one.wav").length == milliseconds(1500));
@@ -125,16 +125,16 @@ TEST_CASE("AudioLibrary records each probed length in lengths.tsv", "[audio][lib
 TEST_CASE("AudioLibrary skips damaged lines in lengths.tsv", "[audio][library]") {
     TempDir dir;
     make_tone(dir.path / "tone.wav", 700);
-    const auto sha = *sha256_file(dir.path / "tone.wav");
+    const auto sha = *wardcast::sha256_file(dir.path / "tone.wav");
     // Garbage, a wrong length for another file, and a last line torn by a crash.
     std::ofstream(dir.path / "lengths.tsv") << "garbage\n"
-                                            << sha256_hex("x") << "\t-5\n"
+                                            << wardcast::sha256_hex("x") << "\t-5\n"
                                             << sha.substr(0, 40);
 
     AudioLibrary library(dir.path);
     CHECK(library.file_length(dir.path / "tone.wav").length == milliseconds(700));
     CHECK(read_all(dir.path / "lengths.tsv") ==
-          "garbage\n" + sha256_hex("x") + "\t-5\n" + sha.substr(0, 40) + "\n" + sha + "\t700\n");
+          "garbage\n" + wardcast::sha256_hex("x") + "\t-5\n" + sha.substr(0, 40) + "\n" + sha + "\t700\n");
     CHECK(AudioLibrary(dir.path).file_length(dir.path / "tone.wav").length == milliseconds(700));
 }
 
@@ -163,7 +163,7 @@ TEST_CASE("AudioLibrary speaks messages into the cache and measures them", "[aud
     CHECK(file == TtsCache(dir.path).path_for(tts));
     CHECK(fs::file_size(file) > 0);
     CHECK(read_all(dir.path / "lengths.tsv") ==
-          *sha256_file(file) + "\t" + std::to_string(length.length->count()) + "\n");
+          *wardcast::sha256_file(file) + "\t" + std::to_string(length.length->count()) + "\n");
 
     auto unknown = tts;
     unknown.voice = "xx-nonexistent";
@@ -221,14 +221,14 @@ TEST_CASE("AudioLibrary re-reads a file only when it changed", "[audio][library]
     make_tone(dir.path / "b.wav", 2000, 880);
     {
         AudioLibrary library(cache);
-        CHECK(library.content_hash(dir.path / "a.wav") == sha256_file(dir.path / "a.wav"));
+        CHECK(library.content_hash(dir.path / "a.wav") == wardcast::sha256_file(dir.path / "a.wav"));
         CHECK(library.file_length(dir.path / "a.wav").length == milliseconds(1000));
     }
     // Another recording saved under the same name: a new hash and the new length.
     fs::remove(dir.path / "a.wav");
     fs::copy_file(dir.path / "b.wav", dir.path / "a.wav");
     AudioLibrary library(cache);
-    CHECK(library.content_hash(dir.path / "a.wav") == sha256_file(dir.path / "b.wav"));
+    CHECK(library.content_hash(dir.path / "a.wav") == wardcast::sha256_file(dir.path / "b.wav"));
     CHECK(library.file_length(dir.path / "a.wav").length == milliseconds(2000));
     CHECK_FALSE(library.content_hash(dir.path / "missing.wav"));
     // Both versions of a.wav are remembered by identity, one line each.

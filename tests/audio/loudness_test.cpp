@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "audio/hash.hpp"
+#include "common/sha256.hpp"
 #include "tests/audio/wav_fixtures.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
@@ -32,7 +32,7 @@ TEST_CASE("Loudness is measured once per content and read back from gains.tsv",
     CHECK(measured->track_gain_db == Approx(-8.8).margin(0.5));
 
     // A line planted for this content wins over measuring; a torn line is skipped.
-    const auto sha = sha256_file(loud);
+    const auto sha = wardcast::sha256_file(loud);
     REQUIRE(sha);
     dir.write("cache/gains.tsv", "0123\tbroken\n" + *sha + "\t-3.5\t0.25\n");
     LoudnessAnalyzer cached(dir.path() / "cache");

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "audio/hash.hpp"
+#include "common/sha256.hpp"
 #include "audio/prober.hpp"
 
 namespace fs = std::filesystem;
@@ -52,7 +52,7 @@ int file_count(const fs::path& folder) {
 TEST_CASE("TtsCache names a message's file by the SHA-256 of voice and text", "[audio][tts]") {
     const TtsCache cache("/var/cache/wardcast");
     const auto expected =
-        fs::path("/var/cache/wardcast") / "tts" / (sha256_hex("vi\n" + greeting) + ".wav");
+        fs::path("/var/cache/wardcast") / "tts" / (wardcast::sha256_hex("vi\n" + greeting) + ".wav");
     CHECK(cache.path_for(message(greeting)) == expected);
     CHECK(cache.path_for(message(greeting, "vi-vn-x-south")) != expected);
     CHECK(cache.path_for(message(greeting + " ")) != expected);

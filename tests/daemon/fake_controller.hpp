@@ -15,7 +15,7 @@
 
 namespace wardcast::test {
 
-using daemon::Instant;
+using log::Instant;
 
 /// 2026-12-07 (a Monday) `hh:mm:ss` in Hanoi (+07:00).
 inline Instant hanoi(int hh, int mm, int ss = 0) {

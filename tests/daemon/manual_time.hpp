@@ -16,7 +16,7 @@
 
 namespace wardcast::test {
 
-using daemon::Instant;
+using log::Instant;
 
 /// The wall clock stands still until the test runs it: run_until() makes each pending call in
 /// time order, setting the clock to its instant first.

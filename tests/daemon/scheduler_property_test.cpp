@@ -22,7 +22,7 @@
 
 using namespace wardcast;
 using namespace std::chrono_literals;
-using daemon::Instant;
+using log::Instant;
 using std::chrono::milliseconds;
 
 namespace {
@@ -182,7 +182,7 @@ Outcome run_case(std::uint64_t seed, bool overrun) {
         if (p.status == schedules::PlannedFiring::Status::skipped) ++out.skipped;
         if (p.start && *p.start > p.firing.scheduled) ++out.delayed;
         const std::string key =
-            p.firing.announcement->id + "@" + daemon::format_utc(p.firing.scheduled);
+            p.firing.announcement->id + "@" + log::format_utc(p.firing.scheduled);
         planned[key] = {schedules::to_string(p.status), p.start, p.reason};
     }
 
@@ -195,7 +195,7 @@ Outcome run_case(std::uint64_t seed, bool overrun) {
     player.overrun_of = [&](const std::string&) {
         return overrun ? milliseconds(std::uniform_int_distribution<int>(0, 20)(noise)) : 0ms;
     };
-    daemon::BroadcastLog log(logs.path() / "log.db");
+    log::BroadcastLog log(logs.path() / "log.db");
     daemon::Scheduler scheduler(time, player, log,
                                 [](const schedules::Zone& z) { return z.output; });
     scheduler.start(schedule);
@@ -208,7 +208,7 @@ Outcome run_case(std::uint64_t seed, bool overrun) {
         f.status = played ? "scheduled" : std::string(names::name_or_empty(e.status));
         if (played) f.start = e.started;
         f.reason = e.error;
-        aired[e.announcement_id + "@" + daemon::format_utc(*e.scheduled)] = f;
+        aired[e.announcement_id + "@" + log::format_utc(*e.scheduled)] = f;
     }
 
     std::string differences;

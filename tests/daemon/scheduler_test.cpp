@@ -25,7 +25,7 @@
 
 using namespace wardcast;
 using namespace std::chrono_literals;
-using daemon::Instant;
+using log::Instant;
 
 namespace {
 
@@ -68,8 +68,8 @@ struct Rig {
     test::TempDir dir;
     test::ManualTime time{t0};
     test::SteppedPlayer player{time};
-    std::unique_ptr<daemon::BroadcastLog> log =
-        std::make_unique<daemon::BroadcastLog>(dir.path() / "b.db");
+    std::unique_ptr<log::BroadcastLog> log =
+        std::make_unique<log::BroadcastLog>(dir.path() / "b.db");
     std::unique_ptr<daemon::Scheduler> scheduler;
     std::map<std::string, std::chrono::milliseconds> lengths;
 
@@ -91,8 +91,8 @@ struct Rig {
     void run_for(std::chrono::milliseconds d) { time.run_until(time.now() + d); }
 
     /// The outcome rows of `id`, oldest first.
-    std::vector<daemon::LogEntry> outcomes(const std::string& id) {
-        std::vector<daemon::LogEntry> out;
+    std::vector<log::LogEntry> outcomes(const std::string& id) {
+        std::vector<log::LogEntry> out;
         for (auto& e : log->entries())
             if (e.kind == names::EntryKind::broadcast && e.announcement_id == id) out.push_back(e);
         return out;
@@ -270,7 +270,7 @@ TEST_CASE("an overrun longer than the allowance past max_delay skips the waiting
     CHECK(rig.player.labels() == std::vector<std::string>{"stuck"});
 }
 
-TEST_CASE("a start pushed into quiet hours is skipped; an emergency is not", "[scheduler]") {
+TEST_CASE("a start pushed into quiet hours is skipped, an emergency is not", "[scheduler]") {
     Rig rig;
     ScheduleBuilder b;
     b.l.schedule.quiet_hours.push_back({5h + 46min, 6h, {}});
@@ -286,7 +286,7 @@ TEST_CASE("a start pushed into quiet hours is skipped; an emergency is not", "[s
     CHECK(rig.started("urgent") == t0 + 70s);
 }
 
-TEST_CASE("an operator's emergency preempts what is on air; what waits goes after it",
+TEST_CASE("an operator's emergency preempts what is on air, what waits goes after it",
           "[scheduler][operator]") {
     Rig rig;
     ScheduleBuilder b;

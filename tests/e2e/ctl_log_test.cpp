@@ -8,14 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/names_strings.hpp"
 #include "tests/schedules/schedule_files.hpp"
 #include "tests/skip.hpp"
 
 using namespace wardcast::test;
-using namespace wardcast::daemon;
+using namespace wardcast::log;
 using nlohmann::json;
 namespace names = wardcast::names;
 

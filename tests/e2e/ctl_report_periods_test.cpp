@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "daemon/log_reader.hpp"
+#include "log/log_reader.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
@@ -254,7 +254,7 @@ TEST_CASE("report on the log of a running wardcastd counts up to now, once stopp
     const auto stopped = utc(Clock::now());
     auto after = report();
     CHECK(after[1]["live"] == false);
-    const auto last = wardcast::daemon::LogReader(db).last_recorded_at();
+    const auto last = wardcast::log::LogReader(db).last_recorded_at();
     REQUIRE(last);
     CHECK(after[1]["due_until"] == utc(*last));
     CHECK(after[1]["due_until"].get<std::string>() <= stopped);

@@ -10,7 +10,7 @@
 #include <date/date.h>
 
 #include "audio/prober.hpp"
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
 #include "tests/e2e/process.hpp"
@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::optional<Clock::time_point> instant(const std::string& text) {
-    auto i = wardcast::daemon::parse_utc(text);
+    auto i = wardcast::log::parse_utc(text);
     if (!i) return std::nullopt;
     return Clock::time_point(*i);
 }

@@ -11,7 +11,7 @@
 #include <random>
 #include <thread>
 
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
@@ -82,7 +82,7 @@ TEST_CASE("an emergency message cuts in: what was on air is preempted", "[e2e][c
     CHECK(rows["emergency"]["trigger"] == "emergency");
     CHECK(rows["emergency"]["uid"] == std::to_string(getuid()));
     // Cut off within 100 ms of the request (more under sanitizers).
-    auto ended = wardcast::daemon::parse_utc(rows["long"]["ended"]);
+    auto ended = wardcast::log::parse_utc(rows["long"]["ended"]);
     REQUIRE(ended);
     auto cut = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point(*ended) -
                                                                      asked - spawn);

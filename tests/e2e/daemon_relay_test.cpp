@@ -144,7 +144,7 @@ TEST_CASE("a 15 s relay of an Icecast stream to file: and rtp://, which another 
     CHECK(tone_ms(b_wav) >= 14000);
 }
 
-TEST_CASE("wardcastctl live airs an RTP source until stop; the row says who and how long",
+TEST_CASE("wardcastctl live airs an RTP source until stop, the row says who and how long",
           "[e2e][daemon][relay][live]") {
     if (!have_program("gst-launch-1.0")) WARDCAST_SKIP("needs gst-launch-1.0");
     const int port = free_port();
@@ -194,16 +194,18 @@ TEST_CASE("live --max ends a live broadcast by itself: played, for --max",
     REQUIRE(r.exit_code == 0);
     CHECK(r.out == "live from " + where + " on b; ends with wardcastctl stop, or after 3s\n");
     REQUIRE(st.daemon->wait_for_output("played live", 30s));
-    CHECK(st.daemon->stop() == 0);
+    const auto exit_code = st.daemon->stop();
     INFO(st.daemon->output());
-    const auto& row = outcomes(st.db).at("live");
+    CHECK(exit_code == 0);
+    const auto rows = outcomes(st.db);
+    const auto& row = rows.at("live");
     CHECK(row.at("status") == "played");
     CHECK(row.at("zones") == R"(["b"])");
     CHECK(std::stol(row.at("aired_ms")) >= 2500);
     CHECK(std::stol(row.at("aired_ms")) <= 3100);
 }
 
-TEST_CASE("an emergency live from a PulseAudio monitor preempts a file; stop ends it",
+TEST_CASE("an emergency live from a PulseAudio monitor preempts a file, stop ends it",
           "[e2e][daemon][relay][live]") {
     if (pulseaudio_program().empty() || !have_program("gst-launch-1.0"))
         WARDCAST_SKIP("needs pulseaudio and gst-launch-1.0");

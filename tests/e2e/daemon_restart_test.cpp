@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/log_reader.hpp"
+#include "log/log_reader.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
 
@@ -65,7 +65,7 @@ TEST_CASE("kill -9 on air: the next start records it interrupted, and the next f
     CHECK(st.count(
               "SELECT count(*) FROM entries WHERE kind = 'on_air' AND announcement_id = 'long'") ==
           1);
-    auto verified = wardcast::daemon::LogReader(st.db).verify();
+    auto verified = wardcast::log::LogReader(st.db).verify();
     CHECK(verified.intact);
 }
 

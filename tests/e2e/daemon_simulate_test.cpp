@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 #include "tests/e2e/ctl.hpp"
 #include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/fixtures.hpp"
@@ -72,8 +72,8 @@ TEST_CASE("the daemon airs exact ties as simulate previews them", "[e2e][daemon]
         if (p["status"] == "scheduled") {
             CHECK(row.at("status") == "played");
             // simulate prints to the second; the first sample is within a few ms of it.
-            const auto scheduled = wardcast::daemon::parse_utc(row.at("scheduled"));
-            const auto started = wardcast::daemon::parse_utc(row.at("started"));
+            const auto scheduled = wardcast::log::parse_utc(row.at("scheduled"));
+            const auto started = wardcast::log::parse_utc(row.at("started"));
             REQUIRE(scheduled);
             REQUIRE(started);
             // Within 300 ms of simulate's start, which is to the second, rounded down.

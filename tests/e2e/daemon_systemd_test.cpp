@@ -240,7 +240,7 @@ TEST_CASE("SIGHUP reloads the schedule, an invalid file keeps the old one in for
 // The pieces, in this process: the one STATUS= line, and the sd_notify wrapper.
 
 TEST_CASE("the STATUS= line says what is on air, paused or next", "[daemon][systemd]") {
-    using wardcast::daemon::Instant;
+    using wardcast::log::Instant;
     using wardcast::daemon::StatusInfo;
     const auto& hanoi = *date::locate_zone("Asia/Ho_Chi_Minh");
     // UTC instants on the evening of 2026-11-30, the station's (UTC+7) morning of 12-01.

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 #include "tests/names_strings.hpp"
 
 namespace wardcast::test {
@@ -27,14 +27,14 @@ class FixedClockWriter {
 
     /// Appends `e` (seq, prev_hash, hash set here) and claims its firing as BroadcastLog does
     /// (an on_air entry, or an outcome closing none); returns it as stored.
-    daemon::LogEntry append(daemon::LogEntry e) {
+    log::LogEntry append(log::LogEntry e) {
         using nlohmann::json;
         e.seq = static_cast<std::int64_t>(entries.size()) + 1;
         e.prev_hash = entries.empty() ? std::string(64, '0') : entries.back().hash;
-        e.hash = daemon::BroadcastLog::entry_hash(e, e.prev_hash);
+        e.hash = log::BroadcastLog::entry_hash(e, e.prev_hash);
         auto text = [](std::string_view s) { return "'" + quoted(std::string(s)) + "'"; };
         auto opt = [](const auto& v, auto show) { return v ? show(*v) : std::string("NULL"); };
-        auto instant = [&](daemon::Instant i) { return text(daemon::format_utc(i)); };
+        auto instant = [&](log::Instant i) { return text(log::format_utc(i)); };
         auto number = [](std::int64_t n) { return std::to_string(n); };
         const std::string sql =
             "INSERT INTO entries VALUES (" + number(e.seq) + "," + text(names::name(e.kind)) + "," +
@@ -56,7 +56,7 @@ class FixedClockWriter {
         return e;
     }
 
-    std::vector<daemon::LogEntry> entries;
+    std::vector<log::LogEntry> entries;
 
   private:
     void exec(const std::string& sql) {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "audio/hash.hpp"
-#include "daemon/broadcast_log.hpp"
+#include "common/sha256.hpp"
+#include "log/broadcast_log.hpp"
 #include "schedules/timefmt.hpp"
 #include "tests/e2e/fixed_clock_writer.hpp"
 #include "tests/schedules/schedule_files.hpp"
@@ -17,7 +17,7 @@
 namespace wardcast::test {
 
 /// A DATE or INSTANT as report's options take it, read in UTC.
-inline daemon::Instant at(const std::string& text) {
+inline log::Instant at(const std::string& text) {
     auto i = schedules::parse_date_or_instant(text, *date::locate_zone("UTC"));
     REQUIRE(i);
     return *i;
@@ -50,7 +50,7 @@ inline std::vector<std::string> words(const std::string& line) {
 class Station {
   public:
     Station() {
-        daemon::BroadcastLog created(db());
+        log::BroadcastLog created(db());
         writer_ = std::make_unique<FixedClockWriter>(db());
     }
 
@@ -58,9 +58,9 @@ class Station {
 
     /// Stores `bundle` and records it put in force at `when`, as each start of wardcastd does.
     std::string load(const std::string& bundle, const std::string& when) {
-        const std::string sha = audio::sha256_hex(bundle);
-        daemon::BroadcastLog(db()).remember_schedule(sha, bundle, "/etc/wardcast/schedule.yaml");
-        daemon::LogEntry e = operator_entry(
+        const std::string sha = wardcast::sha256_hex(bundle);
+        log::BroadcastLog(db()).remember_schedule(sha, bundle, "/etc/wardcast/schedule.yaml");
+        log::LogEntry e = operator_entry(
             names::load_schedule_entry("/etc/wardcast/schedule.yaml", names::LoadReason::start),
             when);
         e.schedule_sha256 = sha;
@@ -78,7 +78,7 @@ class Station {
     void aired(const std::string& id, const std::string& scheduled, std::chrono::milliseconds late,
                std::chrono::milliseconds length, const std::string& status = "played",
                const std::string& trigger = "schedule", const std::string& title = "") {
-        daemon::LogEntry e = entry(id, at(scheduled), trigger, title);
+        log::LogEntry e = entry(id, at(scheduled), trigger, title);
         e.kind = EntryKind::on_air;
         e.started = *e.scheduled + late;
         e.lateness_ms = late.count();
@@ -95,7 +95,7 @@ class Station {
 
     /// A scheduled firing that never aired: skipped or missed, recorded a second after it.
     void not_aired(const std::string& id, const std::string& scheduled, const std::string& status) {
-        daemon::LogEntry e = entry(id, at(scheduled), "schedule", "");
+        log::LogEntry e = entry(id, at(scheduled), "schedule", "");
         e.kind = EntryKind::broadcast;
         e.status = names::parse_status(status);
         REQUIRE(e.status);
@@ -107,9 +107,9 @@ class Station {
     void close() { writer_.reset(); }
 
   private:
-    static daemon::LogEntry entry(const std::string& id, daemon::Instant scheduled,
+    static log::LogEntry entry(const std::string& id, log::Instant scheduled,
                                   const std::string& trigger, const std::string& title) {
-        daemon::LogEntry e;
+        log::LogEntry e;
         e.station = "Phường Bồ Đề";
         e.announcement_id = id;
         e.title = title.empty() ? id : title;
@@ -119,8 +119,8 @@ class Station {
         e.scheduled = scheduled;
         return e;
     }
-    static daemon::LogEntry operator_entry(const std::string& command, const std::string& when) {
-        daemon::LogEntry e;
+    static log::LogEntry operator_entry(const std::string& command, const std::string& when) {
+        log::LogEntry e;
         e.kind = EntryKind::operator_command;
         e.station = "Phường Bồ Đề";
         e.trigger = Trigger::operator_request;

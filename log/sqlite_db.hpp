@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 
-namespace wardcast::daemon::sqlite {
+namespace wardcast::log::sqlite {
 
 /// An SQLite failure; `code` lets the opener tell "not a database" from other trouble, and
 /// the log tell a fault of the medium (is_fault) from a bug.
@@ -147,4 +147,4 @@ inline bool is_fault(int code) noexcept {
     }
 }
 
-}  // namespace wardcast::daemon::sqlite
+}  // namespace wardcast::log::sqlite

@@ -6,10 +6,10 @@
 
 #include <algorithm>
 
-#include "daemon/broadcast_log.hpp"
-#include "daemon/sqlite_db.hpp"
+#include "log/broadcast_log.hpp"
+#include "log/sqlite_db.hpp"
 
-namespace wardcast::daemon {
+namespace wardcast::log {
 
 using sqlite::now_ms;
 using sqlite::SqliteError;
@@ -316,4 +316,4 @@ std::int64_t BroadcastLog::record_operator(LogEntry entry) {
     return *append_claiming(entry, false, doing("record an operator command"));
 }
 
-}  // namespace wardcast::daemon
+}  // namespace wardcast::log

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 #include "tests/names_strings.hpp"
 
 namespace wardcast::test {
@@ -30,8 +30,8 @@ struct LogDir {
 };
 
 /// The instant stored as `utc` ("2026-12-01T00:00:00.000Z").
-inline daemon::Instant at(const std::string& utc) {
-    auto parsed = daemon::parse_utc(utc);
+inline log::Instant at(const std::string& utc) {
+    auto parsed = log::parse_utc(utc);
     REQUIRE(parsed);
     return *parsed;
 }

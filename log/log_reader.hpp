@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 
 struct sqlite3;
 
-namespace wardcast::daemon {
+namespace wardcast::log {
 
 /// Which entries to read; every field is optional.
 struct LogFilter {
@@ -22,6 +22,8 @@ struct LogFilter {
     std::optional<Instant> to;                ///< ... < to
     std::optional<std::string> announcement;  ///< announcement id
     std::optional<names::Status> status;      ///< broadcast status
+    std::optional<std::int64_t> after_seq;    ///< seq > after_seq (what is not yet shipped)
+    std::optional<std::size_t> limit;         ///< at most this many, the first by seq
     /// Entry kinds to read, all when empty; by default the outcomes and commands (an on_air
     /// entry only marks a start, its outcome repeats it).
     std::vector<names::EntryKind> kinds = {names::EntryKind::broadcast,
@@ -73,6 +75,9 @@ class LogReader {
     /// std::runtime_error when SQLite fails.
     std::optional<Instant> last_recorded_at();
 
+    /// The last entry's seq; 0 when there is none. Throws std::runtime_error when SQLite fails.
+    std::int64_t last_seq();
+
     /// Walks the whole hash chain and stops at the first entry changed, removed, inserted or
     /// reordered: seq counts from 1 without gaps, each prev_hash is the hash of the entry
     /// before, each hash is BroadcastLog::entry_hash of the entry's content, each outcome closes
@@ -92,4 +97,4 @@ class LogReader {
 /// chain hash is computed over (docs/log-format.md), written without building a json value.
 void append_json_string(std::string& out, std::string_view text);
 
-}  // namespace wardcast::daemon
+}  // namespace wardcast::log

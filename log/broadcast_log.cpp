@@ -1,4 +1,4 @@
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 
 #include <sqlite3.h>
 
@@ -10,10 +10,10 @@
 #include <system_error>
 #include <utility>
 
-#include "audio/hash.hpp"
-#include "daemon/sqlite_db.hpp"
+#include "common/sha256.hpp"
+#include "log/sqlite_db.hpp"
 
-namespace wardcast::daemon {
+namespace wardcast::log {
 
 namespace {
 
@@ -361,7 +361,7 @@ std::string BroadcastLog::entry_hash(const LogEntry& e, const std::string& prev_
     // Only when set: the rows written before it existed keep the hash they were written with.
     if (e.aired_ms) fields.push_back(*e.aired_ms);
     fields.push_back(prev_hash);
-    return audio::sha256_hex(dump(fields));
+    return wardcast::sha256_hex(dump(fields));
 }
 
 std::int64_t BroadcastLog::append(LogEntry& e, bool keep_time) {
@@ -450,4 +450,4 @@ std::vector<LogEntry> BroadcastLog::open_broadcasts() {
 
 std::vector<LogEntry> BroadcastLog::entries() { return select_entries("ORDER BY seq"); }
 
-}  // namespace wardcast::daemon
+}  // namespace wardcast::log

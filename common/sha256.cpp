@@ -1,4 +1,4 @@
-#include "audio/hash.hpp"
+#include "common/sha256.hpp"
 
 #include <glib.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <memory>
 
-namespace wardcast::audio {
+namespace wardcast {
 
 namespace {
 
@@ -51,4 +51,4 @@ std::optional<std::string> sha256_file(const std::filesystem::path& path) {
     return std::string(g_checksum_get_string(checksum.get()));
 }
 
-}  // namespace wardcast::audio
+}  // namespace wardcast

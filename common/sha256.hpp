@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace wardcast::audio {
+namespace wardcast {
 
 /// The SHA-256 of `data` as 64 lowercase hex digits.
 std::string sha256_hex(std::string_view data);
@@ -15,4 +15,4 @@ std::string sha256_hex(std::string_view data);
 /// nullopt when the file cannot be opened or read (missing, a folder, no permission).
 std::optional<std::string> sha256_file(const std::filesystem::path& path);
 
-}  // namespace wardcast::audio
+}  // namespace wardcast

@@ -1,4 +1,4 @@
-#include "daemon/log_reader.hpp"
+#include "log/log_reader.hpp"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -13,9 +13,9 @@
 #include <system_error>
 #include <utility>
 
-#include "audio/hash.hpp"
+#include "common/sha256.hpp"
 
-namespace wardcast::daemon {
+namespace wardcast::log {
 
 namespace {
 
@@ -260,7 +260,7 @@ class RowHasher {
         if (!row.is_null(kAiredColumn)) add_number(row, kAiredColumn);  // only when set
         add_text(prev_hash);
         buf_.back() = ']';
-        return audio::sha256_hex(buf_);
+        return wardcast::sha256_hex(buf_);
     }
 
   private:
@@ -498,6 +498,7 @@ void LogReader::each(const LogFilter& filter, const std::function<void(const Log
     }
     if (filter.announcement) where += " AND announcement_id = " + param(*filter.announcement);
     if (filter.status) where += " AND status = " + param(std::string(names::name(*filter.status)));
+    if (filter.after_seq) where += " AND seq > " + std::to_string(*filter.after_seq);
     std::string sql = "SELECT " + columns_ + " FROM entries WHERE ";
     if (filter.from || filter.to) {
         std::string scheduled = "scheduled IS NOT NULL", recorded;
@@ -518,6 +519,7 @@ void LogReader::each(const LogFilter& filter, const std::function<void(const Log
         sql += where;
     }
     sql += " ORDER BY seq";
+    if (filter.limit) sql += " LIMIT " + std::to_string(*filter.limit);
 
     const std::string doing = "broadcast log " + path_.string() + ": cannot read entries";
     Statement rows(db_, sql, doing);
@@ -553,6 +555,12 @@ std::optional<Instant> LogReader::last_recorded_at() {
                    "broadcast log " + path_.string() + ": cannot read the last entry");
     if (!last.step()) return std::nullopt;
     return parse_utc(last.text(0));
+}
+
+std::int64_t LogReader::last_seq() {
+    Statement last(db_, "SELECT seq FROM entries ORDER BY seq DESC LIMIT 1",
+                   "broadcast log " + path_.string() + ": cannot read the last entry");
+    return last.step() ? last.int64(0) : 0;
 }
 
 VerifyResult LogReader::verify() {
@@ -639,4 +647,4 @@ VerifyResult LogReader::verify() {
     return result;
 }
 
-}  // namespace wardcast::daemon
+}  // namespace wardcast::log

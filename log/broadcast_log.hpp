@@ -19,7 +19,7 @@
 
 struct sqlite3;
 
-namespace wardcast::daemon {
+namespace wardcast::log {
 
 using Instant = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 
@@ -243,4 +243,4 @@ std::string format_utc(Instant i);
 /// The inverse of format_utc: exactly that form, else nullopt.
 std::optional<Instant> parse_utc(const std::string& text);
 
-}  // namespace wardcast::daemon
+}  // namespace wardcast::log

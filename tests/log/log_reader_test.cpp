@@ -1,7 +1,7 @@
 // Reading the broadcast log as auditors do (SPEC §5, §6): read-only, filtered, streamed, and
 // the hash chain walked to find the first entry changed, removed, inserted or reordered.
 
-#include "daemon/log_reader.hpp"
+#include "log/log_reader.hpp"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -16,10 +16,10 @@
 #include <thread>
 #include <vector>
 
-#include "tests/daemon/log_test_support.hpp"
+#include "tests/log/log_test_support.hpp"
 
 namespace fs = std::filesystem;
-using namespace wardcast::daemon;
+using namespace wardcast::log;
 using namespace std::chrono_literals;
 
 namespace {
@@ -164,6 +164,23 @@ TEST_CASE("each streams outcomes and commands in append order, on_air only when 
         CHECK(e.hash == w.hash);
         CHECK(e.prev_hash == w.prev_hash);
     });
+}
+
+TEST_CASE("each reads what follows a seq, a batch at a time, as wardcast-sync ships it",
+          "[reader]") {
+    TempDir dir;
+    const fs::path path = make_log(dir);
+    LogReader reader(path);
+    LogFilter batch;
+    batch.kinds.clear();  // every kind: the district gets the whole chain
+    batch.limit = 3;
+    CHECK(seqs(reader, batch) == Seqs{1, 2, 3});
+    batch.after_seq = 3;
+    CHECK(seqs(reader, batch) == Seqs{4, 5, 6});
+    batch.after_seq = 6;
+    CHECK(seqs(reader, batch) == Seqs{7, 8});
+    batch.after_seq = 8;
+    CHECK(seqs(reader, batch).empty());
 }
 
 TEST_CASE("each filters by scheduled instant, or by when recorded for entries without one",

@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "daemon/broadcast_log.hpp"
-#include "daemon/log_reader.hpp"
-#include "tests/daemon/log_test_support.hpp"
+#include "log/broadcast_log.hpp"
+#include "log/log_reader.hpp"
+#include "tests/log/log_test_support.hpp"
 #include "tests/skip.hpp"
 
 namespace fs = std::filesystem;
-using namespace wardcast::daemon;
+using namespace wardcast::log;
 using wardcast::test::at;
 using wardcast::test::EntryKind;
 using wardcast::test::Status;

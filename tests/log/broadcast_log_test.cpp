@@ -1,6 +1,6 @@
 // The broadcast log (SPEC §6): a real SQLite file, its schema, claims, the hash chain, WAL.
 
-#include "daemon/broadcast_log.hpp"
+#include "log/broadcast_log.hpp"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "audio/hash.hpp"
-#include "tests/daemon/log_test_support.hpp"
+#include "common/sha256.hpp"
+#include "tests/log/log_test_support.hpp"
 
 namespace fs = std::filesystem;
-using namespace wardcast::daemon;
+using namespace wardcast::log;
 using namespace std::chrono_literals;
 
 namespace {
@@ -347,18 +347,18 @@ TEST_CASE("a schedule's text is stored once per version, byte for byte", "[log]"
     TempDir dir;
     const fs::path path = dir.path / "b.db";
     const std::string text = "station: Phường Bến Nghé\nannouncements: []\n";
-    const std::string sha = wardcast::audio::sha256_hex(text);
+    const std::string sha = wardcast::sha256_hex(text);
     {
         BroadcastLog log(path);
         log.remember_schedule(sha, text, "/etc/wardcast/schedule.yaml");
         log.remember_schedule(sha, text, "/elsewhere.yaml");
-        log.remember_schedule(wardcast::audio::sha256_hex("v2"), "v2", "/etc/wardcast/v2.yaml");
+        log.remember_schedule(wardcast::sha256_hex("v2"), "v2", "/etc/wardcast/v2.yaml");
     }
     RawDb raw(path.string());
     CHECK(raw.value("SELECT count(*) FROM schedules") == "2");
     CHECK(raw.value("SELECT path FROM schedules WHERE sha256 = '" + sha + "'") ==
           "/etc/wardcast/schedule.yaml");
-    CHECK(wardcast::audio::sha256_hex(
+    CHECK(wardcast::sha256_hex(
               raw.value("SELECT text FROM schedules WHERE sha256 = '" + sha + "'")) == sha);
     CHECK(parse_utc(raw.value("SELECT first_loaded FROM schedules LIMIT 1")));
 }

@@ -1,0 +1,61 @@
+// wardcast-district: the district's commands on its PostgreSQL store (SPEC §9).
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "district/commands.hpp"
+#include "wardcast/version.hpp"
+
+using namespace wardcast::district;
+
+int main(int argc, char** argv) {
+    CLI::App app{"wardcast-district — the district's store of every ward's broadcast log"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("wardcast-district ") + wardcast::version);
+
+    std::optional<std::string> db;
+    app.add_option("--db", db,
+                   "libpq connection string or URI of the district's database (default "
+                   "$WARDCAST_DISTRICT_DB, then libpq's PG* variables)");
+
+    auto* init_cmd =
+        app.add_subcommand("init", "Create or upgrade the schema and the group roles (idempotent)");
+
+    std::string ward;
+    AddWardOptions add;
+    auto* add_cmd = app.add_subcommand(
+        "add-ward", "Create a ward's login role and print the connection string it will use");
+    add_cmd->add_option("WARD", ward, "the ward's name: lowercase letters, digits and '-'")
+        ->required();
+    add_cmd->add_option("--host", add.host,
+                        "the server's name as the wards reach it (default: this connection's "
+                        "host)");
+    add_cmd->add_option("--sslmode", add.sslmode, "libpq sslmode for the ward")
+        ->capture_default_str();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "wardcast-district: " << e.what() << " (see wardcast-district --help)\n";
+        return exit_usage;
+    }
+
+    try {
+        const std::string conninfo = district_conninfo(db);
+        if (*init_cmd) return run_init(conninfo, std::cout);
+        if (*add_cmd) return run_add_ward(conninfo, ward, add, std::cout);
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "wardcast-district: " << e.what() << '\n';
+        return exit_usage;
+    } catch (const std::exception& e) {
+        std::cerr << "wardcast-district: " << e.what() << '\n';
+        return exit_failed;
+    }
+    return exit_usage;
+}

@@ -1,0 +1,187 @@
+// wardcast-sync's round against a real PostgreSQL (tests/district/pg_server.hpp): three wards'
+// real logs shipped whole and in order, a second round that ships nothing, a resend after a
+// lost reply, and a ward log rewritten with the documented recipe from entry 5 on, refused and
+// named at entry 5.
+
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "district/store.hpp"
+#include "district/wards.hpp"
+#include "sync/district_link.hpp"
+#include "sync/shipper.hpp"
+#include "tests/district/district_test_support.hpp"
+#include "tests/skip.hpp"
+
+namespace fs = std::filesystem;
+using namespace wardcast;
+using wardcast::test::LogDir;
+
+namespace {
+
+// A district with its schema and `wards` added; each ward's conninfo with its passfile.
+struct District {
+    test::TestDatabase db{test::shared_pg_server()};
+    LogDir dir;
+    std::map<std::string, std::string> conninfo;
+
+    explicit District(const std::vector<std::string>& wards) {
+        district::pg::Connection admin(db.local_conninfo(), "wardcast-test");
+        district::init_schema(admin);
+        for (const auto& ward : wards) {
+            district::AddWardOptions options;
+            options.host = "127.0.0.1";
+            const auto added = district::add_ward(admin, ward, options);
+            const auto passfile =
+                test::write_passfile(dir.path, added.passfile_line, "pgpass-" + ward);
+            conninfo[ward] = added.conninfo + " sslmode=disable passfile=" + passfile.string();
+        }
+    }
+    std::int64_t count(const std::string& sql) {
+        district::pg::Connection admin(db.local_conninfo(), "wardcast-test");
+        return std::stoll(test::value(admin, sql));
+    }
+};
+
+// Changes entry `from`'s title in the ward's file and recomputes the chain from there with the
+// documented recipe, as someone rewriting the ward's history would.
+void rewrite_from(const fs::path& path, std::int64_t from) {
+    std::vector<log::LogEntry> entries = log::BroadcastLog(path).entries();
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "DROP TRIGGER entries_no_update", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
+    std::string prev = entries.at(static_cast<std::size_t>(from - 2)).hash;
+    for (auto& e : entries) {
+        if (e.seq < from) continue;
+        if (e.seq == from) e.title += " (sửa lại)";
+        e.prev_hash = prev;
+        e.hash = log::BroadcastLog::entry_hash(e, prev);
+        prev = e.hash;
+        sqlite3_stmt* update = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db,
+                                   "UPDATE entries SET title = ?1, prev_hash = ?2, hash = ?3 "
+                                   "WHERE seq = ?4",
+                                   -1, &update, nullptr) == SQLITE_OK);
+        sqlite3_bind_text(update, 1, e.title.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(update, 2, e.prev_hash.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(update, 3, e.hash.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(update, 4, e.seq);
+        REQUIRE(sqlite3_step(update) == SQLITE_DONE);
+        sqlite3_finalize(update);
+    }
+    sqlite3_close(db);
+    REQUIRE(log::LogReader(path).verify().intact);  // a rewrite the file alone cannot show
+}
+
+}  // namespace
+
+TEST_CASE("three wards' logs reach the district whole and in order, once", "[sync][district]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    District d({"bo-de", "gia-thuy", "ngoc-lam"});
+    std::map<std::string, std::vector<log::LogEntry>> written;
+    for (const auto& ward : {"bo-de", "gia-thuy", "ngoc-lam"}) {
+        const fs::path file = d.dir.path / (std::string(ward) + ".db");
+        written[ward] = test::write_tricky_log(file, std::string("Phường ") + ward);
+        sync::Shipper shipper(file, 4);  // small batches: several transactions
+        sync::DistrictLink link(d.conninfo.at(ward), "");
+        CHECK(link.ward() == ward);
+        const sync::Round first = shipper.round(link);
+        INFO(first.error);
+        CHECK(first.error.empty());
+        CHECK(first.shipped == static_cast<std::int64_t>(written[ward].size()));
+        CHECK(first.waiting == 0);
+        const sync::Round again = shipper.round(link);
+        CHECK(again.error.empty());
+        CHECK(again.shipped == 0);
+        CHECK(again.district_seq == first.district_seq);
+    }
+    for (const auto& [ward, entries] : written) {
+        INFO(ward);
+        district::pg::Connection admin(d.db.local_conninfo(), "wardcast-test");
+        const auto rows = admin.exec("SELECT seq, hash FROM entries WHERE ward = $1 ORDER BY seq",
+                                     {ward}, "read back");
+        REQUIRE(rows.rows() == static_cast<int>(entries.size()));
+        for (int i = 0; i < rows.rows(); ++i) {
+            CHECK(rows.int64(i, 0) == entries[static_cast<std::size_t>(i)].seq);
+            CHECK(rows.text(i, 1) == entries[static_cast<std::size_t>(i)].hash);
+        }
+        CHECK(test::value(admin, "SELECT count(*) FROM schedules WHERE ward = $1", {ward}) == "1");
+        CHECK(test::value(admin, "SELECT count(*) FROM ward_status WHERE ward = $1", {ward}) ==
+              "0");  // the heartbeat is the program's (wardcast-sync), not the round's
+    }
+}
+
+TEST_CASE("a batch sent again after its reply was lost is stored once", "[sync][district]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    District d({"bo-de"});
+    const fs::path file = d.dir.path / "bo-de.db";
+    const auto entries = test::write_tricky_log(file, "Phường Bồ Đề");
+    sync::DistrictLink link(d.conninfo.at("bo-de"), "bo-de");
+    const auto versions = log::LogReader(file).schedule_versions();
+    link.ship(versions, entries);
+    link.ship(versions, entries);  // the commit went through; its reply did not
+    CHECK(d.count("SELECT count(*) FROM entries") == static_cast<std::int64_t>(entries.size()));
+    CHECK(d.count("SELECT count(*) FROM schedules") == 1);
+    const sync::Round r = sync::Shipper(file).round(link);
+    CHECK(r.error.empty());
+    CHECK(r.shipped == 0);
+}
+
+TEST_CASE("a ward log rewritten from entry 5 on is refused, and entry 5 is named",
+          "[sync][district]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    District d({"bo-de"});
+    const fs::path file = d.dir.path / "bo-de.db";
+    const auto entries = test::write_tricky_log(file, "Phường Bồ Đề");
+    REQUIRE(entries.size() >= 8);
+    sync::Shipper shipper(file, 3);
+    sync::DistrictLink link(d.conninfo.at("bo-de"), "");
+    REQUIRE(shipper.round(link).error.empty());
+
+    // More airs after the district has the first part; then someone rewrites history.
+    {
+        log::BroadcastLog more(file);
+        log::LogEntry op;
+        op.station = "Phường Bồ Đề";
+        op.command = "pause";
+        op.result = "ok";
+        op.user = "root";
+        op.uid = 0;
+        more.record_operator(op);
+    }
+    rewrite_from(file, 5);
+    const sync::Round r = shipper.round(link);
+    INFO(r.error);
+    REQUIRE(r.refused_seq);
+    CHECK(*r.refused_seq == static_cast<std::int64_t>(entries.size()) + 1);
+    REQUIRE(r.parted_at);
+    CHECK(*r.parted_at == 5);
+    CHECK(r.shipped == 0);
+    CHECK(r.waiting == 1);
+    CHECK_THAT(r.error, Catch::Contains("entry " + std::to_string(entries.size() + 1)));
+    // The district's copy is untouched: the original entry 5 is what it holds.
+    district::pg::Connection admin(d.db.local_conninfo(), "wardcast-test");
+    CHECK(test::value(admin, "SELECT title FROM entries WHERE ward = 'bo-de' AND seq = 5") ==
+          entries[4].title);
+}
+
+TEST_CASE("the link asks libpq to give up fast on a dead link, unless told otherwise", "[sync]") {
+    const std::string plain = sync::with_link_options("host=district.example dbname=wardcast");
+    CHECK(plain ==
+          "host=district.example dbname=wardcast connect_timeout=10 keepalives=1 "
+          "keepalives_idle=30 keepalives_interval=10 keepalives_count=3 tcp_user_timeout=30000");
+    CHECK(sync::with_link_options("host=h connect_timeout = 3") ==
+          "host=h connect_timeout = 3 keepalives=1 keepalives_idle=30 keepalives_interval=10 "
+          "keepalives_count=3 tcp_user_timeout=30000");
+    CHECK(sync::with_link_options("postgresql://h/wardcast?sslmode=verify-full") ==
+          "postgresql://h/wardcast?sslmode=verify-full&connect_timeout=10&keepalives=1&"
+          "keepalives_idle=30&keepalives_interval=10&keepalives_count=3&tcp_user_timeout=30000");
+    CHECK(sync::with_link_options("postgresql://h/wardcast") ==
+          "postgresql://h/wardcast?connect_timeout=10&keepalives=1&keepalives_idle=30&"
+          "keepalives_interval=10&keepalives_count=3&tcp_user_timeout=30000");
+}

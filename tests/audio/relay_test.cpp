@@ -123,7 +123,7 @@ TEST_CASE("A relay of a server that accepts and sends nothing fails after start_
     CHECK(took < milliseconds(4500));
 }
 
-TEST_CASE("A source that drops mid-relay is reconnected; the gap is silence and is recorded",
+TEST_CASE("A source that drops mid-relay is reconnected, the gap is silence and is recorded",
           "[relay]") {
     Station station;
     if (!station.why_not.empty()) WARDCAST_SKIP(station.why_not);

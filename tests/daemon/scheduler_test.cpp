@@ -270,7 +270,7 @@ TEST_CASE("an overrun longer than the allowance past max_delay skips the waiting
     CHECK(rig.player.labels() == std::vector<std::string>{"stuck"});
 }
 
-TEST_CASE("a start pushed into quiet hours is skipped; an emergency is not", "[scheduler]") {
+TEST_CASE("a start pushed into quiet hours is skipped, an emergency is not", "[scheduler]") {
     Rig rig;
     ScheduleBuilder b;
     b.l.schedule.quiet_hours.push_back({5h + 46min, 6h, {}});
@@ -286,7 +286,7 @@ TEST_CASE("a start pushed into quiet hours is skipped; an emergency is not", "[s
     CHECK(rig.started("urgent") == t0 + 70s);
 }
 
-TEST_CASE("an operator's emergency preempts what is on air; what waits goes after it",
+TEST_CASE("an operator's emergency preempts what is on air, what waits goes after it",
           "[scheduler][operator]") {
     Rig rig;
     ScheduleBuilder b;

@@ -144,7 +144,7 @@ TEST_CASE("a 15 s relay of an Icecast stream to file: and rtp://, which another 
     CHECK(tone_ms(b_wav) >= 14000);
 }
 
-TEST_CASE("wardcastctl live airs an RTP source until stop; the row says who and how long",
+TEST_CASE("wardcastctl live airs an RTP source until stop, the row says who and how long",
           "[e2e][daemon][relay][live]") {
     if (!have_program("gst-launch-1.0")) WARDCAST_SKIP("needs gst-launch-1.0");
     const int port = free_port();
@@ -203,7 +203,7 @@ TEST_CASE("live --max ends a live broadcast by itself: played, for --max",
     CHECK(std::stol(row.at("aired_ms")) <= 3100);
 }
 
-TEST_CASE("an emergency live from a PulseAudio monitor preempts a file; stop ends it",
+TEST_CASE("an emergency live from a PulseAudio monitor preempts a file, stop ends it",
           "[e2e][daemon][relay][live]") {
     if (pulseaudio_program().empty() || !have_program("gst-launch-1.0"))
         WARDCAST_SKIP("needs pulseaudio and gst-launch-1.0");

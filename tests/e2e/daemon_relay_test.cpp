@@ -194,9 +194,11 @@ TEST_CASE("live --max ends a live broadcast by itself: played, for --max",
     REQUIRE(r.exit_code == 0);
     CHECK(r.out == "live from " + where + " on b; ends with wardcastctl stop, or after 3s\n");
     REQUIRE(st.daemon->wait_for_output("played live", 30s));
-    CHECK(st.daemon->stop() == 0);
+    const auto exit_code = st.daemon->stop();
     INFO(st.daemon->output());
-    const auto& row = outcomes(st.db).at("live");
+    CHECK(exit_code == 0);
+    const auto rows = outcomes(st.db);
+    const auto& row = rows.at("live");
     CHECK(row.at("status") == "played");
     CHECK(row.at("zones") == R"(["b"])");
     CHECK(std::stol(row.at("aired_ms")) >= 2500);

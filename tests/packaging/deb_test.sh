@@ -44,6 +44,8 @@ expected=(
     /usr/sbin/wardcastd
     /usr/bin/wardcastctl
     /usr/bin/wardcast-make-audio
+    /usr/bin/wardcast-district
+    /usr/bin/wardcast-sync
     /lib/systemd/system/wardcastd.service
     /lib/systemd/system/wardcastd.socket
     /usr/lib/sysusers.d/wardcast.conf
@@ -51,6 +53,7 @@ expected=(
     /etc/wardcast/schedule.yaml
     /usr/share/man/man1/wardcastctl.1.gz
     /usr/share/man/man1/wardcast-make-audio.1.gz
+    /usr/share/man/man1/wardcast-district.1.gz
     /usr/share/man/man5/wardcast.yaml.5.gz
     /usr/share/man/man8/wardcastd.8.gz
     /usr/share/bash-completion/completions/wardcastctl
@@ -61,6 +64,7 @@ expected=(
     /usr/share/doc/wardcast/schedule-format.md
     /usr/share/doc/wardcast/wardcastctl.md
     /usr/share/doc/wardcast/wardcastd.md
+    /usr/share/doc/wardcast/district.md
     /usr/share/doc/wardcast/examples/README.md
     /usr/share/doc/wardcast/examples/make-example-audio.sh
     /usr/share/doc/wardcast/examples/phuong-bo-de/schedule.yaml

@@ -1,7 +1,8 @@
 #!/bin/bash
 # What each program carries (issue 13): wardcastctl reads the broadcast log through the log
-# library and must not contain the daemon (scheduler, player, control server); the log library
-# itself needs neither GStreamer nor the daemon.
+# library and must not contain the daemon (scheduler, player, control server); wardcast-sync
+# and wardcast-district hold neither the daemon nor the audio layer; the log library itself
+# needs neither GStreamer nor the daemon.
 # Run by CTest with bash; WARDCAST_SOURCE_DIR and WARDCAST_BUILD_DIR set.
 # Exit 0 pass, 77 skip (says why), anything else fail (says what).
 set -euo pipefail
@@ -26,6 +27,21 @@ for part in 'wardcast::daemon::' 'wardcast::audio::GstPlayer' 'wardcast::audio::
 done
 grep -q 'wardcast::log::LogReader' <<<"$ctl_symbols" && ok "wardcastctl reads the log with wardcast::log::LogReader" ||
     fail "wardcastctl has no wardcast::log::LogReader: the check above proves nothing"
+
+for program in wardcast-sync wardcast-district; do
+    if [[ -x "$build/$program" ]]; then
+        symbols="$(nm -C "$build/$program")"
+        for part in 'wardcast::daemon::' 'wardcast::audio::'; do
+            if grep -q -- "$part" <<<"$symbols"; then
+                fail "$program contains $part"
+            else
+                ok "$program has no $part"
+            fi
+        done
+    else
+        fail "$build/$program is not built"
+    fi
+done
 
 log_lib="$build/libwardcast_log.a"
 if [[ -f "$log_lib" ]]; then

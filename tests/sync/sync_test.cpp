@@ -4,9 +4,12 @@
 // named at entry 5.
 
 #include <sqlite3.h>
+#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -184,4 +187,50 @@ TEST_CASE("the link asks libpq to give up fast on a dead link, unless told other
     CHECK(sync::with_link_options("postgresql://h/wardcast") ==
           "postgresql://h/wardcast?connect_timeout=10&keepalives=1&keepalives_idle=30&"
           "keepalives_interval=10&keepalives_count=3&tcp_user_timeout=30000");
+}
+
+TEST_CASE("wardcast-sync --once ships the ward's log, says so, and exits 0, or 1 when it cannot",
+          "[sync][district]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    District d({"bo-de"});
+    const fs::path file = d.dir.path / "bo-de.db";
+    const auto entries = test::write_tricky_log(file, "Phường Bồ Đề");
+    const fs::path conf = d.dir.path / "district.conf";
+    {
+        std::ofstream out(conf);
+        out << "# the district's store, as wardcast-district add-ward printed it\n"
+            << d.conninfo.at("bo-de") << "\n";
+    }
+    const fs::path out = d.dir.path / "sync.out";
+    auto run = [&](const std::string& args) {
+        const std::string command = std::string(WARDCAST_SYNC) + " --once --db " + file.string() +
+                                    " --socket " + (d.dir.path / "no-daemon.sock").string() + " " +
+                                    args + " > " + out.string() + " 2>&1";
+        const int status = std::system(command.c_str());
+        std::ifstream in(out);
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        return std::pair{WEXITSTATUS(status), text};
+    };
+    const auto [code, text] = run("--district-file " + conf.string());
+    INFO(text);
+    CHECK(code == 0);
+    CHECK(text == "wardcast-sync: shipped " + std::to_string(entries.size()) +
+                      " entries, the district holds up to " + std::to_string(entries.size()) +
+                      ", 0 waiting\n");
+    CHECK(d.count("SELECT count(*) FROM entries") == static_cast<std::int64_t>(entries.size()));
+    // The heartbeat: the sync's own state, and the daemon's (not running here).
+    district::pg::Connection admin(d.db.local_conninfo(), "wardcast-test");
+    CHECK(test::value(admin, "SELECT status->'sync'->>'waiting' FROM ward_status") == "0");
+    CHECK_THAT(test::value(admin, "SELECT status->'daemon'->>'unreachable' FROM ward_status"),
+               Catch::Contains("no-daemon.sock"));
+
+    // Nothing new: nothing said, still 0. A district that cannot be reached: 1, and why.
+    const auto [again, quiet] = run("--district-file " + conf.string());
+    CHECK(again == 0);
+    CHECK(quiet.empty());
+    const auto [down, why] =
+        run("--district 'host=127.0.0.1 port=1 dbname=wardcast user=ward_bo_de'");
+    CHECK(down == 1);
+    CHECK_THAT(why, Catch::StartsWith("wardcast-sync: cannot connect to PostgreSQL") &&
+                        Catch::EndsWith("(retrying)\n"));
 }

@@ -19,6 +19,7 @@
 #include "schedules/duration.hpp"
 #include "sync/district_link.hpp"
 #include "sync/shipper.hpp"
+#include "wardcast/version.hpp"
 
 namespace {
 
@@ -77,6 +78,7 @@ std::string round_line(const sync::Round& r) {
 
 int main(int argc, char** argv) {
     CLI::App app{"wardcast-sync: ships the ward's broadcast log to the district's store"};
+    app.set_version_flag("--version", std::string("wardcast-sync ") + wardcast::version);
     std::string district, district_file = default_district_file;
     std::string db = "/var/lib/wardcast/broadcasts.db";
     std::string socket = protocol::default_socket_path();
@@ -96,7 +98,16 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
     app.add_flag("--once", once, "one round, then exit: 0 when everything was shipped, 1 if not");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "wardcast-sync: " << e.what() << " (see wardcast-sync --help)\n";
+        return 2;
+    }
 
     const auto interval = schedules::parse_duration(interval_text);
     if (!interval || *interval < milliseconds(100)) {

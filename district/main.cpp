@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "district/commands.hpp"
+#include "district/status.hpp"
+#include "district/verify.hpp"
 #include "wardcast/version.hpp"
 
 using namespace wardcast::district;
@@ -33,6 +35,18 @@ int main(int argc, char** argv) {
     add_cmd->add_option("--sslmode", add.sslmode, "libpq sslmode for the ward")
         ->capture_default_str();
 
+    std::optional<std::string> verify_ward;
+    bool verify_json = false;
+    auto* verify_cmd = app.add_subcommand(
+        "verify", "Walk every ward's hash chain as the district holds it (as wardcastctl verify)");
+    verify_cmd->add_option("--ward", verify_ward, "only this ward");
+    verify_cmd->add_flag("--json", verify_json, "one JSON object per ward");
+
+    bool status_json = false;
+    auto* status_cmd = app.add_subcommand(
+        "status", "Every ward: last heard from, entries held and waiting, on air, next, faults");
+    status_cmd->add_flag("--json", status_json, "one JSON object per ward");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -50,6 +64,9 @@ int main(int argc, char** argv) {
         const std::string conninfo = district_conninfo(db);
         if (*init_cmd) return run_init(conninfo, std::cout);
         if (*add_cmd) return run_add_ward(conninfo, ward, add, std::cout);
+        if (*status_cmd) return run_status(conninfo, status_json, std::cout);
+        if (*verify_cmd)
+            return run_verify(conninfo, verify_ward, verify_json, std::cout, std::cerr);
     } catch (const std::invalid_argument& e) {
         std::cerr << "wardcast-district: " << e.what() << '\n';
         return exit_usage;

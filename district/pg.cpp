@@ -39,6 +39,11 @@ std::string Result::text(int row, int column) const {
                        static_cast<std::size_t>(PQgetlength(result_.get(), row, column)));
 }
 
+std::string_view Result::view(int row, int column) const {
+    return std::string_view(PQgetvalue(result_.get(), row, column),
+                            static_cast<std::size_t>(PQgetlength(result_.get(), row, column)));
+}
+
 std::optional<std::string> Result::opt_text(int row, int column) const {
     if (is_null(row, column)) return std::nullopt;
     return text(row, column);

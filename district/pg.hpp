@@ -42,6 +42,8 @@ class Result {
     bool is_null(int row, int column) const noexcept;
     /// The value as text ("" for NULL).
     std::string text(int row, int column) const;
+    /// The same without a copy, valid as long as this result.
+    std::string_view view(int row, int column) const;
     std::optional<std::string> opt_text(int row, int column) const;
     /// The value as an integer; throws std::runtime_error when it is NULL or not one.
     std::int64_t int64(int row, int column) const;

@@ -14,14 +14,14 @@
 #include <utility>
 
 #include "common/sha256.hpp"
+#include "log/chain_check.hpp"
+#include "log/entry_row.hpp"
 
 namespace wardcast::log {
 
 namespace {
 
 using nlohmann::json;
-
-const std::string kGenesisHash(64, '0');
 
 // The columns in the order of the hash recipe, then prev_hash and hash, then aired_ms (NULL
 // in a file older than schema 2, which a reader reads as it is, never migrating it).
@@ -32,7 +32,7 @@ std::string columns(bool has_aired_ms) {
                "schedule_sha256, on_air_seq, command, result, prev_hash, hash, ") +
            (has_aired_ms ? "aired_ms" : "NULL AS aired_ms");
 }
-constexpr int kAiredColumn = 23;
+constexpr int kAiredColumn = entry_aired_column;
 
 /// A prepared statement, finalized on scope exit. Parameters count from 1, columns from 0.
 class Statement {
@@ -82,119 +82,8 @@ class Statement {
     std::string doing_;
 };
 
-// The writer stores lists as compact JSON arrays of strings; those are split here without
-// a JSON parser (a million rows are read per verify). Anything else (escapes, spaces) goes
-// to nlohmann. False when `text` is not a JSON array of strings.
-bool read_string_list(std::string_view text, std::vector<std::string>& out) {
-    std::size_t n = 0, i = 1;
-    bool simple = text.size() >= 2 && text.front() == '[' && text.back() == ']';
-    while (simple && i + 1 < text.size()) {
-        if (n > 0 && text[i++] != ',') simple = false;
-        if (!simple || i >= text.size() || text[i] != '"') {
-            simple = false;
-            break;
-        }
-        std::size_t end = i + 1;
-        while (end < text.size() && text[end] != '"' && text[end] != '\\') ++end;
-        if (end == text.size() || text[end] != '"') {
-            simple = false;
-            break;
-        }
-        if (out.size() <= n) out.emplace_back();
-        out[n++].assign(text.substr(i + 1, end - i - 1));
-        i = end + 1;
-    }
-    if (simple && i + 1 == text.size()) {
-        out.resize(n);
-        return true;
-    }
-    const json parsed = json::parse(text, nullptr, false);
-    if (!parsed.is_array()) return false;
-    out.clear();
-    for (const json& item : parsed) {
-        if (!item.is_string()) return false;
-        out.push_back(item.get<std::string>());
-    }
-    return true;
-}
-
-// A name column: `text` as one of `table`'s names into `out`. False when it is none of them.
-template <class E, std::size_t N>
-bool read_name(std::string_view text, const std::array<names::Named<E>, N>& table, E& out) {
-    const auto value = names::parse_in(table, text);
-    if (value) out = *value;
-    return value.has_value();
-}
-// ... where "" stands for none.
-template <class E, std::size_t N>
-bool read_name(std::string_view text, const std::array<names::Named<E>, N>& table,
-               std::optional<E>& out) {
-    out = names::parse_in(table, text);
-    return out || text.empty();
-}
-
-template <class E, std::size_t N>
-std::string not_named(const char* column, std::string_view text,
-                      const std::array<names::Named<E>, N>& table) {
-    return std::string("its ") + column + " \"" + std::string(text) + "\" is not one of " +
-           names::listed(table);
-}
-
-/// Reads rows of columns() into one reused LogEntry, so a long walk allocates (almost) nothing.
-class RowReader {
-  public:
-    /// Fills `e` from the statement's current row; "" when it is well formed, else what is
-    /// wrong with it ("its zones are not a JSON list").
-    std::string read(const Statement& row, LogEntry& e) {
-        e.seq = row.int64(0);
-        std::string problem;
-        if (!read_name(row.view(1), names::entry_kinds, e.kind))
-            problem = not_named("kind", row.view(1), names::entry_kinds);
-        auto instant = [&](int col, const char* name) -> std::optional<Instant> {
-            if (row.is_null(col)) return std::nullopt;
-            instant_text_.assign(row.view(col));
-            auto parsed = parse_utc(instant_text_);
-            if (!parsed && problem.empty()) {
-                problem =
-                    std::string("its ") + name + " \"" + instant_text_ + "\" is not an instant";
-            }
-            return parsed;
-        };
-        e.recorded_at = instant(2, "recorded_at").value_or(Instant{});
-        if (row.is_null(2) && problem.empty()) problem = "its recorded_at is missing";
-        row.text(3, e.station);
-        row.text(4, e.announcement_id);
-        row.text(5, e.title);
-        if (!read_name(row.view(6), names::triggers, e.trigger) && problem.empty())
-            problem = not_named("trigger", row.view(6), names::triggers);
-        e.uid = row.opt_int64(7);
-        row.text(8, e.user);
-        if (!read_string_list(row.view(9), e.zones) && problem.empty()) {
-            problem = "its zones are not a JSON list of names";
-        }
-        e.scheduled = instant(10, "scheduled");
-        e.started = instant(11, "started");
-        e.ended = instant(12, "ended");
-        e.lateness_ms = row.opt_int64(13);
-        if (!read_name(row.view(14), names::statuses, e.status) && problem.empty())
-            problem = not_named("status", row.view(14), names::statuses);
-        row.text(15, e.error);
-        if (!read_string_list(row.view(16), e.audio_sha256) && problem.empty()) {
-            problem = "its audio_sha256 is not a JSON list of hashes";
-        }
-        row.text(17, e.schedule_sha256);
-        e.on_air_seq = row.opt_int64(18);
-        row.text(19, e.command);
-        row.text(20, e.result);
-        row.text(21, e.prev_hash);
-        row.text(22, e.hash);
-        e.aired_ms = row.opt_int64(kAiredColumn);
-        return problem;
-    }
-
-  private:
-    std::string instant_text_;
-};
+using namespace entry_row;  // read_string_list, read_name, not_named
+using RowReader = EntryRowReader<Statement>;
 
 // Where RFC 3629 allows the UTF-8 sequence starting at `i`, its length; else 0.
 std::size_t utf8_length(std::string_view s, std::size_t i) {
@@ -361,11 +250,6 @@ std::string refusal_of(sqlite3* db) {
     }
     if (version < 1) return "its schema was never created (user_version 0)";
     return {};
-}
-
-std::string plural_entries(std::int64_t from, std::int64_t to) {
-    return from == to ? "entry " + std::to_string(from) + " was"
-                      : "entries " + std::to_string(from) + " to " + std::to_string(to) + " were";
 }
 
 // File names may hold characters that mean something in a URI.
@@ -577,58 +461,30 @@ VerifyResult LogReader::verify() {
     RowHasher quick;
     RowReader reader;
     LogEntry e;
-    std::string prev = kGenesisHash;  // the hash of the entry before
+    ChainCheck chain;
     std::string last_recorded;
-    std::int64_t expected = 1;
-    // Indexed by seq (seqs count from 1 here): an outcome must close an earlier, open on_air.
-    std::vector<bool> on_air{false}, closed{false};
     while (rows.step()) {
-        const std::int64_t seq = rows.int64(0);
-        if (seq != expected) {
-            if (expected == 1) {
-                return broken(1, plural_entries(1, seq - 1) + " removed: entries start at " +
-                                     std::to_string(seq));
-            }
-            return broken(expected,
-                          plural_entries(expected, seq - 1) + " removed: entries jump from " +
-                              std::to_string(expected - 1) + " to " + std::to_string(seq));
-        }
-        const std::string_view stored_prev = rows.view(21), stored_hash = rows.view(22);
-        if (stored_prev != prev) {
-            return broken(seq, "entry " + std::to_string(seq) +
-                                   " was inserted or reordered: its prev_hash " +
-                                   (seq == 1 ? std::string("is not 64 zeros")
-                                             : "does not match entry " + std::to_string(seq - 1)));
-        }
-        // The documented recipe has the last word whenever the quick one cannot tell.
-        if (quick.hash(rows, prev) != stored_hash) {
+        ChainCheck::Step step;
+        step.seq = rows.int64(0);
+        step.on_air = rows.view(1) == names::name(names::EntryKind::on_air);
+        step.closes = rows.opt_int64(18);
+        step.prev_hash = rows.view(21);
+        step.hash = rows.view(22);
+        const auto wrong = chain.next(step, [&]() -> std::string {
+            // The documented recipe has the last word whenever the quick one cannot tell.
+            if (quick.hash(rows, chain.last_hash()) == step.hash) return "";
             ++result.rechecked;
             const std::string malformed = reader.read(rows, e);
-            if (!malformed.empty()) {
-                return broken(seq, "entry " + std::to_string(seq) + " was changed: " + malformed);
-            }
-            if (BroadcastLog::entry_hash(e, prev) != e.hash) {
-                return broken(seq, "entry " + std::to_string(seq) +
-                                       " was changed: its hash does not match its content");
-            }
-        }
-        if (!rows.is_null(18)) {
-            const std::int64_t target = rows.int64(18);
-            const auto t = static_cast<std::size_t>(target);
-            if (target < 1 || target >= seq || !on_air[t] || closed[t]) {
-                return broken(seq, "entry " + std::to_string(seq) +
-                                       " was changed: it closes entry " + std::to_string(target) +
-                                       ", which is not an open on_air entry before it");
-            }
-            closed[t] = true;
-        }
-        on_air.push_back(rows.view(1) == names::name(names::EntryKind::on_air));
-        closed.push_back(false);
-        prev.assign(stored_hash);
+            if (!malformed.empty()) return malformed;
+            if (BroadcastLog::entry_hash(e, chain.last_hash()) != e.hash)
+                return "its hash does not match its content";
+            return "";
+        });
+        if (wrong) return broken(wrong->seq, wrong->problem);
         last_recorded.assign(rows.view(2));
-        result.entries = result.last_seq = seq;
-        ++expected;
+        result.entries = result.last_seq = step.seq;
     }
+    const std::string prev = chain.last_hash();
     if (result.entries > 0) {
         result.last_hash = prev;
         result.last_recorded_at = parse_utc(last_recorded).value_or(Instant{});

@@ -69,13 +69,9 @@ class PgServer {
         // A free port can be taken between the look and the start: try a few.
         for (int attempt = 0;; ++attempt) {
             port_ = free_port();
-            const int rc =
-                run_status({std::string(bin) + "/pg_ctl", "-D", data(), "-l",
-                            (dir_ / "server.log").string(), "-w", "-t", "120", "-o",
-                            "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
-                                " -c unix_socket_directories=" + dir_.string() +
-                                " -c fsync=off -c max_connections=40",
-                            "start"});
+            const int rc = run_status({std::string(bin) + "/pg_ctl", "-D", data(), "-l",
+                                       (dir_ / "server.log").string(), "-w", "-t", "120", "-o",
+                                       options(), "start"});
             if (rc == 0) break;
             if (attempt == 2) {
                 throw std::runtime_error("pg_ctl start failed: " + read(dir_ / "server.log") +
@@ -98,6 +94,23 @@ class PgServer {
     PgServer& operator=(const PgServer&) = delete;
 
     int port() const { return port_; }
+
+    /// Stops the server (the district down), waiting until it has.
+    void stop() {
+        if (!started_) return;
+        run({std::string(bin) + "/pg_ctl", "-D", data(), "-m", "fast", "-w", "-t", "60", "stop"},
+            "pg_ctl stop");
+        started_ = false;
+    }
+    /// Starts it again on the same port (the district back), waiting until it answers.
+    void start_again() {
+        if (started_) return;
+        run({std::string(bin) + "/pg_ctl", "-D", data(), "-l", (dir_ / "server.log").string(), "-w",
+             "-t", "120", "-o", options(), "start"},
+            "pg_ctl start");
+        started_ = true;
+        wait_ready();
+    }
     /// The folder holding the server's socket.
     const std::filesystem::path& dir() const { return dir_; }
 
@@ -114,6 +127,11 @@ class PgServer {
 
   private:
     std::string data() const { return (dir_ / "data").string(); }
+    std::string options() const {
+        return "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
+               " -c unix_socket_directories=" + dir_.string() +
+               " -c fsync=off -c max_connections=40";
+    }
 
     static std::string read(const std::filesystem::path& path) {
         std::ifstream in(path);

@@ -48,6 +48,8 @@ expected=(
     /usr/bin/wardcast-sync
     /lib/systemd/system/wardcastd.service
     /lib/systemd/system/wardcastd.socket
+    /lib/systemd/system/wardcast-sync.service
+    /etc/wardcast/district.conf
     /usr/lib/sysusers.d/wardcast.conf
     /usr/lib/tmpfiles.d/wardcast.conf
     /etc/wardcast/schedule.yaml
@@ -108,8 +110,9 @@ for field in Package Version Architecture Maintainer Description Section Priorit
     [[ -n $(dpkg-deb -f "$deb" "$field") ]] || fail "control field $field is empty"
 done
 dpkg-deb -e "$deb" "$tmp/control"
-[[ $(cat "$tmp/control/conffiles") == /etc/wardcast/schedule.yaml ]] &&
-    ok "conffiles: /etc/wardcast/schedule.yaml" || fail "conffiles: $(cat "$tmp/control/conffiles")"
+[[ $(cat "$tmp/control/conffiles") == $'/etc/wardcast/schedule.yaml\n/etc/wardcast/district.conf' ]] &&
+    ok "conffiles: /etc/wardcast/schedule.yaml, /etc/wardcast/district.conf" ||
+    fail "conffiles: $(cat "$tmp/control/conffiles" | tr '\n' ' ')"
 for script in postinst prerm postrm; do
     [[ -x $tmp/control/$script ]] || fail "$script is missing or not executable"
     sh -n "$tmp/control/$script" || fail "$script has a syntax error"
@@ -168,6 +171,18 @@ if [[ -d $root/var/lib/wardcast ]]; then
 else
     fail "/var/lib/wardcast was not created (systemd-tmpfiles)"
 fi
+# wardcast-sync: its user, its folder, the district's connection string readable by it alone
+# (and root), and the service not enabled until that is filled in.
+grep -q '^wardcast-sync:' "$root/etc/passwd" && ok "user wardcast-sync" || fail "no user wardcast-sync"
+sync_gid=$(awk -F: '$1 == "wardcast-sync" { print $3 }' "$root/etc/group")
+got=$(stat -c '%u:%g %a' "$root/etc/wardcast/district.conf" 2>/dev/null || echo missing)
+[[ $got == "0:$sync_gid 640" ]] && ok "/etc/wardcast/district.conf is root:wardcast-sync 0640" ||
+    fail "/etc/wardcast/district.conf is $got, expected 0:$sync_gid 640 (root:wardcast-sync)"
+[[ -d $root/var/lib/wardcast-sync ]] && ok "/var/lib/wardcast-sync exists" ||
+    fail "/var/lib/wardcast-sync was not created (systemd-tmpfiles)"
+[[ ! -e $root/etc/systemd/system/multi-user.target.wants/wardcast-sync.service ]] &&
+    ok "wardcast-sync.service is not enabled (until configured)" ||
+    fail "wardcast-sync.service was enabled before district.conf was filled in"
 grep -i 'warning' "$tmp/install.log" && fail "dpkg -i printed warnings"
 
 # The starter schedule validates as installed, without any audio file.

@@ -20,11 +20,11 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 ok() { echo "ok: $*"; }
 skip() { echo "SKIP: $*"; exit 77; }
 
-for f in wardcastd.service wardcastd.socket wardcast.sysusers wardcast.tmpfiles; do
+for f in wardcastd.service wardcastd.socket wardcast-sync.service wardcast.sysusers wardcast.tmpfiles; do
     [[ -f "$units/$f" ]] || { echo "FAIL: $units/$f is missing" >&2; exit 1; }
 done
 command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"
-for b in wardcastd wardcastctl; do
+for b in wardcastd wardcastctl wardcast-sync; do
     [[ -x "$build/$b" ]] || skip "$build/$b is not built (systemd-analyze verify needs the ExecStart= binaries)"
 done
 
@@ -33,6 +33,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 service="$units/wardcastd.service"
 socket="$units/wardcastd.socket"
+sync_service="$units/wardcast-sync.service"
 
 # The value(s) of KEY= in a unit file, one a line (comments and blank values ignored).
 values() { sed -n "s/^$2=//p" "$1"; }
@@ -70,6 +71,16 @@ if grep -Eq '^RuntimeDirectory=' "$service"; then
 else ok "wardcastd.service has no RuntimeDirectory="; fi
 grep -q '^PrivateDevices=yes' "$service" && fail "PrivateDevices=yes hides /dev/snd"
 grep -q '^DeviceAllow=char-alsa rw$' "$service" || fail "wardcastd.service lacks DeviceAllow=char-alsa rw"
+# wardcast-sync: its own user, reading the log as an auditor, the daemon's socket for status.
+expect "$sync_service" User wardcast-sync
+expect "$sync_service" SupplementaryGroups "wardcast-audit wardcast"
+expect "$sync_service" StateDirectory wardcast-sync
+expect "$sync_service" StateDirectoryMode 0700
+expect "$sync_service" Restart on-failure
+expect "$sync_service" ExecStart "/usr/bin/wardcast-sync --district-file /etc/wardcast/district.conf --db /var/lib/wardcast/broadcasts.db --socket $sock_path"
+if grep -Eq '^(Requires|BindsTo)=.*wardcastd' "$sync_service"; then
+    fail "wardcast-sync.service requires wardcastd: shipping must not tie the daemon's fate"
+else ok "wardcast-sync.service only orders itself after wardcastd"; fi
 
 echo "== 2. systemd-analyze verify"
 # Copies whose ExecStart=/ExecReload= name the build tree's binaries (verify needs them).
@@ -77,10 +88,13 @@ mkdir "$tmp/units"
 sed -e "s#/usr/sbin/wardcastd #$build/wardcastd #" -e "s#/usr/bin/wardcastctl #$build/wardcastctl #" \
     "$service" > "$tmp/units/wardcastd.service"
 cp "$socket" "$tmp/units/wardcastd.socket"
+sed -e "s#/usr/bin/wardcast-sync #$build/wardcast-sync #" "$sync_service" > "$tmp/units/wardcast-sync.service"
 grep -q "^ExecStart=$build/wardcastd " "$tmp/units/wardcastd.service" ||
     fail "could not point ExecStart= at $build/wardcastd"
 run_verify() {  # DIR: everything systemd-analyze verify says about the units in DIR
-    (cd "$1" && systemd-analyze verify --man=no wardcastd.service wardcastd.socket 2>&1) || true
+    local files=(wardcastd.service wardcastd.socket)
+    [[ -f "$1/wardcast-sync.service" ]] && files+=(wardcast-sync.service)
+    (cd "$1" && systemd-analyze verify --man=no "${files[@]}" 2>&1) || true
 }
 # Lines about our units name their files or our binaries; others (a broken unrelated unit
 # on this machine, a container without cgroups) are shown but not held against us.
@@ -114,6 +128,18 @@ elif [[ $rc -ne 0 ]] || awk -v l="$level" -v m="$max_exposure" 'BEGIN { exit !(l
     fail "exposure level $level is above $max_exposure (systemd-analyze exit $rc); the weak points:"
     printf '%s\n' "$report" | grep '✗' >&2 || true
 else ok "exposure level $level (at most $max_exposure)"; fi
+
+set +e
+sync_report="$(systemd-analyze security --offline=true --threshold="$threshold" "$sync_service" 2>&1)"
+sync_rc=$?
+set -e
+sync_level="$(printf '%s\n' "$sync_report" | sed -n 's/.*Overall exposure level for wardcast-sync\.service: \([0-9.]*\).*/\1/p')"
+if [[ -z "$sync_level" ]]; then
+    fail "systemd-analyze security gave no exposure level for wardcast-sync:"; printf '%s\n' "$sync_report" >&2
+elif [[ $sync_rc -ne 0 ]] || awk -v l="$sync_level" -v m="$max_exposure" 'BEGIN { exit !(l > m) }'; then
+    fail "wardcast-sync's exposure level $sync_level is above $max_exposure; the weak points:"
+    printf '%s\n' "$sync_report" | grep '✗' >&2 || true
+else ok "wardcast-sync exposure level $sync_level (at most $max_exposure)"; fi
 
 echo "== 4-5. systemd-sysusers and systemd-tmpfiles in a scratch root"
 have_tools=true
@@ -154,6 +180,18 @@ else
     fi
     if [[ -z "$audit_gid" ]]; then fail "sysusers created no group wardcast-audit"
     else ok "group wardcast-audit: $(entry group wardcast-audit)"; fi
+    sync_user="$(entry passwd wardcast-sync)"
+    sync_uid="$(cut -d: -f3 <<<"$sync_user")"; sync_gid="$(cut -d: -f4 <<<"$sync_user")"
+    if [[ -z "$sync_user" ]]; then fail "sysusers created no user wardcast-sync"
+    else
+        [[ "$(cut -d: -f7 <<<"$sync_user")" == */nologin ]] || fail "wardcast-sync can log in: $sync_user"
+        ok "user wardcast-sync: $sync_user"
+    fi
+    for g in wardcast-audit wardcast; do
+        if [[ ",$(entry group "$g" | cut -d: -f4)," == *,wardcast-sync,* ]]; then
+            ok "wardcast-sync is in group $g"
+        else fail "wardcast-sync is not in group $g: $(entry group "$g")"; fi
+    done
 
     if ! systemd-tmpfiles --root="$root" --create >"$tmp/tmpfiles.out" 2>&1; then
         fail "systemd-tmpfiles --create failed:"; cat "$tmp/tmpfiles.out" >&2
@@ -171,6 +209,7 @@ else
     [[ "$(values "$service" User)" == wardcast && "$(values "$service" Group)" == wardcast-audit ]] ||
         fail "the service's User=/Group= are not wardcast/wardcast-audit (tmpfiles.d would fight StateDirectory=)"
     check_dir /var/lib/wardcast "$state_mode" "${uid:-?}" "${audit_gid:-?}" wardcast:wardcast-audit
+    check_dir /var/lib/wardcast-sync 700 "${sync_uid:-?}" "${sync_gid:-?}" wardcast-sync:wardcast-sync
     check_dir /run/wardcast 755 0 0 "root:root (DirectoryMode=$(values "$socket" DirectoryMode) in the socket unit)"
     # A second run (every boot) changes nothing.
     before="$(stat -c '%n %a %u %g %Y' "$root/etc/wardcast" "$root/var/lib/wardcast" "$root/run/wardcast" 2>&1 || true)"

@@ -3,14 +3,18 @@
 // lost reply, and a ward log rewritten with the documented recipe from entry 5 on, refused and
 // named at entry 5.
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "district/store.hpp"
@@ -18,6 +22,7 @@
 #include "sync/district_link.hpp"
 #include "sync/shipper.hpp"
 #include "tests/district/district_test_support.hpp"
+#include "tests/log/log_test_support.hpp"
 #include "tests/skip.hpp"
 
 namespace fs = std::filesystem;
@@ -28,11 +33,13 @@ namespace {
 
 // A district with its schema and `wards` added; each ward's conninfo with its passfile.
 struct District {
-    test::TestDatabase db{test::shared_pg_server()};
+    test::TestDatabase db;
     LogDir dir;
     std::map<std::string, std::string> conninfo;
 
-    explicit District(const std::vector<std::string>& wards) {
+    explicit District(const std::vector<std::string>& wards)
+        : District(test::shared_pg_server(), wards) {}
+    District(test::PgServer& server, const std::vector<std::string>& wards) : db(server) {
         district::pg::Connection admin(db.local_conninfo(), "wardcast-test");
         district::init_schema(admin);
         for (const auto& ward : wards) {
@@ -233,4 +240,107 @@ TEST_CASE("wardcast-sync --once ships the ward's log, says so, and exits 0, or 1
     CHECK(down == 1);
     CHECK_THAT(why, Catch::StartsWith("wardcast-sync: cannot connect to PostgreSQL") &&
                         Catch::EndsWith("(retrying)\n"));
+}
+
+namespace {
+
+// Appends `count` operator entries to the ward's log, as wardcastd would while the link is down.
+void record_more(const fs::path& path, int count) {
+    log::BroadcastLog more(path);
+    for (int i = 0; i < count; ++i) {
+        log::LogEntry op;
+        op.station = "Phường Bồ Đề";
+        op.command = "volume loa-" + std::to_string(i % 7) + " 0.80";
+        op.result = "ok";
+        op.user = "can-bo";
+        op.uid = 1001;
+        more.record_operator(op);
+    }
+}
+
+// The district's copy of the ward equals the file: same seqs 1..N, same hashes.
+void check_same_chain(District& d, const fs::path& file, const std::string& ward) {
+    const auto entries = log::BroadcastLog(file).entries();
+    district::pg::Connection admin(d.db.local_conninfo(), "wardcast-test");
+    const auto rows = admin.exec("SELECT seq, hash FROM entries WHERE ward = $1 ORDER BY seq",
+                                 {ward}, "read back");
+    REQUIRE(rows.rows() == static_cast<int>(entries.size()));
+    for (int i = 0; i < rows.rows(); ++i) {
+        INFO("entry " << i + 1);
+        CHECK(rows.int64(i, 0) == i + 1);
+        CHECK(rows.text(i, 1) == entries[static_cast<std::size_t>(i)].hash);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("the district down for a while and back: everything arrives once, in order",
+          "[sync][district]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    test::PgServer server;  // this test's own: it stops it
+    District d(server, {"bo-de"});
+    const fs::path file = d.dir.path / "bo-de.db";
+    test::write_tricky_log(file, "Phường Bồ Đề");
+    sync::Shipper shipper(file, 4);
+    {
+        sync::DistrictLink link(d.conninfo.at("bo-de"), "");
+        REQUIRE(shipper.round(link).error.empty());
+    }
+    server.stop();
+    record_more(file, 30);  // the station goes on airing and logging
+    try {
+        sync::DistrictLink link(d.conninfo.at("bo-de"), "");
+        FAIL("connected to a stopped server");
+    } catch (const std::exception& e) {
+        CHECK_THAT(e.what(), Catch::StartsWith("cannot connect to PostgreSQL"));
+    }
+    server.start_again();
+    sync::DistrictLink link(d.conninfo.at("bo-de"), "");
+    const sync::Round back = shipper.round(link);
+    INFO(back.error);
+    CHECK(back.error.empty());
+    CHECK(back.shipped == 30);
+    CHECK(back.waiting == 0);
+    check_same_chain(d, file, "bo-de");
+}
+
+TEST_CASE("wardcast-sync killed with SIGKILL mid-batch: nothing doubled or lost",
+          "[sync][district]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    District d({"bo-de"});
+    const fs::path file = d.dir.path / "bo-de.db";
+    test::write_tricky_log(file, "Phường Bồ Đề");
+    record_more(file, 600);
+    const std::int64_t total = log::LogReader(file).last_seq();
+    const std::string sync_args = "--db " + file.string() + " --socket " +
+                                  (d.dir.path / "no-daemon.sock").string() + " --district '" +
+                                  d.conninfo.at("bo-de") + "' --batch 3 --interval 100ms";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const std::string command =
+            std::string("exec ") + WARDCAST_SYNC + " " + sync_args + " 2>/dev/null";
+        ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    // Kill it once part of the log has arrived, while it is still shipping.
+    std::int64_t held = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (held < 30 && std::chrono::steady_clock::now() < deadline) {
+        held = d.count("SELECT count(*) FROM entries");
+        if (held < 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    held = d.count("SELECT count(*) FROM entries");
+    INFO(held << " of " << total << " entries held when killed");
+    REQUIRE(held >= 30);
+    REQUIRE(held < total);  // it was still shipping: the kill came mid-way
+    // Held entries are whole batches (one transaction each), consecutive from 1.
+    CHECK(d.count("SELECT coalesce(max(seq), 0) FROM entries") == held);
+
+    // Started again, it goes on from where the district is.
+    const std::string once = std::string(WARDCAST_SYNC) + " --once " + sync_args + " > " +
+                             (d.dir.path / "once.out").string() + " 2>&1";
+    CHECK(WEXITSTATUS(std::system(once.c_str())) == 0);
+    check_same_chain(d, file, "bo-de");
 }

@@ -1,0 +1,128 @@
+#include "district/status.hpp"
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "ctl/table.hpp"
+#include "district/pg.hpp"
+
+namespace wardcast::district {
+
+namespace {
+
+using nlohmann::json;
+
+// "-" for what a heartbeat did not say.
+std::string or_dash(const std::string& text) { return text.empty() ? "-" : text; }
+
+std::string on_air_text(const json& daemon) {
+    if (!daemon.is_object() || !daemon.contains("on_air") || !daemon["on_air"].is_array())
+        return "";
+    std::string text;
+    for (const json& b : daemon["on_air"]) {
+        text += (text.empty() ? "" : ", ") + b.value("announcement", std::string("?"));
+    }
+    return text;
+}
+
+std::string next_text(const json& daemon) {
+    if (!daemon.is_object() || !daemon.contains("next") || !daemon["next"].is_object()) return "";
+    const json& n = daemon["next"];
+    std::string at = n.value("scheduled", std::string());
+    // "2026-12-07T17:30:00+07:00" → "12-07 17:30"
+    if (at.size() >= 16) at = at.substr(5, 5) + " " + at.substr(11, 5);
+    return n.value("announcement", std::string("?")) + (at.empty() ? "" : " " + at);
+}
+
+std::string faults_text(const json& daemon) {
+    if (!daemon.is_object()) return "";
+    if (daemon.contains("unreachable")) return "wardcastd not answering";
+    std::string text;
+    if (daemon.value("paused", false)) text = "paused";
+    if (daemon.contains("faults") && daemon["faults"].is_array()) {
+        for (const json& f : daemon["faults"]) {
+            text += (text.empty() ? "" : ", ") + f.value("what", std::string("?")) + ": " +
+                    f.value("reason", std::string());
+        }
+    }
+    return text;
+}
+
+std::string sync_text(const json& sync) {
+    if (!sync.is_object()) return "";
+    if (sync.contains("refused_seq") && sync["refused_seq"].is_number()) {
+        std::string text = "refused entry " + std::to_string(sync["refused_seq"].get<long long>());
+        if (sync.contains("parted_at") && sync["parted_at"].is_number())
+            text += ", parts at " + std::to_string(sync["parted_at"].get<long long>());
+        return text;
+    }
+    const std::string error = sync.value("error", std::string());
+    return error.empty() ? "ok" : error;
+}
+
+}  // namespace
+
+int run_status(const std::string& conninfo, bool as_json, std::ostream& out) {
+    pg::Connection conn(conninfo, "wardcast-district");
+    // Times in the zone most wards' stations report (one district, one zone), else UTC; shown
+    // with their offset.
+    const pg::Result zone = conn.exec(
+        "SELECT tz FROM (SELECT DISTINCT ON (ward) status->'daemon'->>'timezone' AS tz"
+        " FROM public.ward_status ORDER BY ward, received_at DESC, id DESC) latest"
+        " WHERE tz IN (SELECT name FROM pg_timezone_names)"
+        " GROUP BY tz ORDER BY count(*) DESC, tz LIMIT 1",
+        {}, "reading the wards' time zones");
+    conn.exec("SELECT set_config('TimeZone', $1, false)",
+              {zone.rows() > 0 ? zone.text(0, 0) : std::string("UTC")}, "setting the time zone");
+    const pg::Result rows = conn.exec(
+        "SELECT w.name,"
+        " (SELECT coalesce(max(e.seq), 0) FROM public.entries e WHERE e.ward = w.name),"
+        " to_char(s.received_at, 'YYYY-MM-DD HH24:MI:SSOF'),"
+        " extract(epoch FROM now() - s.received_at)::bigint,"
+        " s.status::text,"
+        " to_char(s.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        " FROM public.wards w LEFT JOIN LATERAL"
+        " (SELECT received_at, status FROM public.ward_status st WHERE st.ward = w.name"
+        "  ORDER BY received_at DESC, id DESC LIMIT 1) s ON true"
+        " ORDER BY w.name",
+        {}, "reading the wards' status");
+    ctl::Table table(
+        {"WARD", "LAST HEARD", "AGO", "HELD", "WAITING", "ON AIR", "NEXT", "FAULTS", "SYNC"});
+    for (int i = 0; i < rows.rows(); ++i) {
+        const std::string ward = rows.text(i, 0);
+        const std::int64_t held = rows.int64(i, 1);
+        const bool heard = !rows.is_null(i, 2);
+        const json status = heard ? json::parse(rows.text(i, 4), nullptr, false) : json();
+        const json sync = status.is_object() ? status.value("sync", json()) : json();
+        const json daemon = status.is_object() ? status.value("daemon", json()) : json();
+        const std::string waiting =
+            sync.is_object() && sync.contains("waiting") && sync["waiting"].is_number()
+                ? std::to_string(sync["waiting"].get<long long>())
+                : "";
+        if (as_json) {
+            json line = {{"ward", ward},
+                         {"last_heard", heard ? json(rows.text(i, 5)) : json(nullptr)},
+                         {"seconds_ago", heard ? json(rows.int64(i, 3)) : json(nullptr)},
+                         {"held", held},
+                         {"waiting", waiting.empty() ? json(nullptr) : json(std::stoll(waiting))},
+                         {"daemon", daemon.is_null() ? json(nullptr) : daemon},
+                         {"sync", sync.is_null() ? json(nullptr) : sync}};
+            out << line.dump() << '\n';
+            continue;
+        }
+        table.add_row({ward, heard ? rows.text(i, 2) : "never", heard ? rows.text(i, 3) + "s" : "-",
+                       std::to_string(held), or_dash(waiting), or_dash(on_air_text(daemon)),
+                       or_dash(next_text(daemon)), or_dash(faults_text(daemon)),
+                       or_dash(sync_text(sync))});
+    }
+    if (!as_json) {
+        if (table.empty()) {
+            out << "no wards in the district's store yet (wardcast-district add-ward adds one)\n";
+        } else {
+            table.print(out);
+        }
+    }
+    return 0;
+}
+
+}  // namespace wardcast::district

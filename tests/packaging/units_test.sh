@@ -117,29 +117,24 @@ else fail "systemd-analyze verify did not report an unknown setting in a broken 
 echo "== 3. systemd-analyze security"
 # --threshold= is the exposure level times ten; the printed level is parsed too.
 threshold="$(awk -v m="$max_exposure" 'BEGIN { printf "%d", m * 10 }')"
-set +e
-report="$(systemd-analyze security --offline=true --threshold="$threshold" "$service" 2>&1)"
-rc=$?
-set -e
-level="$(printf '%s\n' "$report" | sed -n 's/.*Overall exposure level for wardcastd\.service: \([0-9.]*\).*/\1/p')"
-if [[ -z "$level" ]]; then
-    fail "systemd-analyze security gave no exposure level:"; printf '%s\n' "$report" >&2
-elif [[ $rc -ne 0 ]] || awk -v l="$level" -v m="$max_exposure" 'BEGIN { exit !(l > m) }'; then
-    fail "exposure level $level is above $max_exposure (systemd-analyze exit $rc); the weak points:"
-    printf '%s\n' "$report" | grep '✗' >&2 || true
-else ok "exposure level $level (at most $max_exposure)"; fi
-
-set +e
-sync_report="$(systemd-analyze security --offline=true --threshold="$threshold" "$sync_service" 2>&1)"
-sync_rc=$?
-set -e
-sync_level="$(printf '%s\n' "$sync_report" | sed -n 's/.*Overall exposure level for wardcast-sync\.service: \([0-9.]*\).*/\1/p')"
-if [[ -z "$sync_level" ]]; then
-    fail "systemd-analyze security gave no exposure level for wardcast-sync:"; printf '%s\n' "$sync_report" >&2
-elif [[ $sync_rc -ne 0 ]] || awk -v l="$sync_level" -v m="$max_exposure" 'BEGIN { exit !(l > m) }'; then
-    fail "wardcast-sync's exposure level $sync_level is above $max_exposure; the weak points:"
-    printf '%s\n' "$sync_report" | grep '✗' >&2 || true
-else ok "wardcast-sync exposure level $sync_level (at most $max_exposure)"; fi
+# check_exposure UNIT_FILE: its overall exposure level is at most $max_exposure.
+check_exposure() {
+    local file="$1" name report rc level
+    name="$(basename "$file")"
+    set +e
+    report="$(systemd-analyze security --offline=true --threshold="$threshold" "$file" 2>&1)"
+    rc=$?
+    set -e
+    level="$(printf '%s\n' "$report" | sed -n "s/.*Overall exposure level for ${name//./\\.}: \([0-9.]*\).*/\1/p")"
+    if [[ -z "$level" ]]; then
+        fail "systemd-analyze security gave no exposure level for $name:"; printf '%s\n' "$report" >&2
+    elif [[ $rc -ne 0 ]] || awk -v l="$level" -v m="$max_exposure" 'BEGIN { exit !(l > m) }'; then
+        fail "$name: exposure level $level is above $max_exposure (systemd-analyze exit $rc); the weak points:"
+        printf '%s\n' "$report" | grep '✗' >&2 || true
+    else ok "$name: exposure level $level (at most $max_exposure)"; fi
+}
+check_exposure "$service"
+check_exposure "$sync_service"
 
 echo "== 4-5. systemd-sysusers and systemd-tmpfiles in a scratch root"
 have_tools=true

@@ -52,28 +52,46 @@ struct VerifyResult {
     std::int64_t rechecked = 0;
 };
 
+/// Where entries and schedule versions are read from: a ward's file (LogReader), or the
+/// district's copy of one ward's log (district::WardEntries). `report` plans from either.
+class EntrySource {
+  public:
+    virtual ~EntrySource() = default;
+
+    /// Entries matching `filter`, in append order, one at a time (the entry passed to `visit`
+    /// is reused). Throws std::runtime_error when the store fails or an entry is malformed.
+    virtual void each(const LogFilter& filter,
+                      const std::function<void(const LogEntry&)>& visit) = 0;
+
+    /// Every stored schedule version, oldest first. Throws std::runtime_error on failure.
+    virtual std::vector<ScheduleVersion> schedule_versions() = 0;
+
+    /// When the last entry (by seq) was recorded; nullopt when there is none.
+    virtual std::optional<Instant> last_recorded_at() = 0;
+};
+
 /// The log opened read-only (`file:PATH?mode=ro`), safe while wardcastd writes it (WAL);
 /// never modifies the file. Not thread-safe.
-class LogReader {
+class LogReader : public EntrySource {
   public:
     /// Throws std::runtime_error "cannot open the broadcast log PATH: REASON" when the file is
     /// missing or unreadable, is not a wardcast log, or was written by a newer schema.
     explicit LogReader(const std::filesystem::path& path);
-    ~LogReader();
+    ~LogReader() override;
     LogReader(const LogReader&) = delete;
     LogReader& operator=(const LogReader&) = delete;
 
     /// Entries matching `filter`, in append order, one at a time (no result held in memory;
     /// the entry passed to `visit` is reused). Throws std::runtime_error when SQLite fails or
     /// an entry is malformed (verify says more).
-    void each(const LogFilter& filter, const std::function<void(const LogEntry&)>& visit);
+    void each(const LogFilter& filter, const std::function<void(const LogEntry&)>& visit) override;
 
     /// Every stored schedule version, oldest first. Throws std::runtime_error when SQLite fails.
-    std::vector<ScheduleVersion> schedule_versions();
+    std::vector<ScheduleVersion> schedule_versions() override;
 
     /// When the last entry (by seq) was recorded; nullopt when there is none. Throws
     /// std::runtime_error when SQLite fails.
-    std::optional<Instant> last_recorded_at();
+    std::optional<Instant> last_recorded_at() override;
 
     /// The last entry's seq; 0 when there is none. Throws std::runtime_error when SQLite fails.
     std::int64_t last_seq();

@@ -1,4 +1,4 @@
-#include "ctl/schedule_history.hpp"
+#include "report/schedule_history.hpp"
 
 #include <stdlib.h>
 
@@ -9,7 +9,7 @@
 #include "common/names.hpp"
 #include "schedules/bundle.hpp"
 
-namespace wardcast::ctl {
+namespace wardcast::report {
 
 namespace sch = wardcast::schedules;
 namespace fs = std::filesystem;
@@ -76,7 +76,7 @@ sch::LoadResult load_bundled_schedule(const std::string& text, const std::string
     return sch::load_schedule(main_dir / files.front().first, system_timezone);
 }
 
-ScheduleHistory::ScheduleHistory(log::LogReader& reader, std::string system_timezone)
+ScheduleHistory::ScheduleHistory(log::EntrySource& reader, std::string system_timezone)
     : system_timezone_(std::move(system_timezone)) {
     const auto versions = reader.schedule_versions();
     for (const auto& v : versions) texts_[v.sha256] = v.text;
@@ -150,4 +150,4 @@ std::vector<InForce> ScheduleHistory::over(sch::Instant from, sch::Instant to) {
     return out;
 }
 
-}  // namespace wardcast::ctl
+}  // namespace wardcast::report

@@ -1,17 +1,21 @@
 #pragma once
-// The figures of `wardcastctl report`, and printing them as a table, CSV or JSON lines.
+// `report`'s figures: what the schedule versions in force planned, against what a ward's log
+// recorded. Built from a ward's file (wardcastctl report) or from the district's copy of it
+// (wardcast-district report), by the same code, so that both give the same figures.
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
-#include <ostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "common/names.hpp"
-#include "ctl/schedule_history.hpp"
+#include "log/log_reader.hpp"
+#include "report/schedule_history.hpp"
 
-namespace wardcast::ctl {
+namespace wardcast::report {
 
 /// Counts for one announcement (or a total). Status counts cover every outcome recorded for
 /// a firing in the span; `aired_on_plan` only those matching a planned firing. A planned
@@ -76,7 +80,7 @@ struct ReportPeriod {
 
 /// A whole report.
 struct Report {
-    std::string db;
+    std::string db;  ///< where the entries were read: the log's path, or "ward W at the district"
     std::string station;
     const date::time_zone* zone = nullptr;  ///< for display; never null when printed
     ReportSpan span;
@@ -88,20 +92,38 @@ struct Report {
     std::vector<ReportRow> rows;        ///< planned announcements first, in schedule order
     ReportTally total;                  ///< of `rows`
     std::vector<OnRequestRow> on_request;
+    /// Owns the schedule versions `periods` point to.
+    std::shared_ptr<ScheduleHistory> history;
 };
 
-/// The page an auditor prints: heading, one line per announcement, TOTAL, the broadcasts on
-/// request, and a legend.
-void print_report_table(const Report& report, std::ostream& out);
+/// The span asked for: a local month, or from (inclusive) and to (exclusive), each a DATE
+/// (local midnight) or an INSTANT, in the station's time zone.
+struct SpanRequest {
+    std::optional<std::string> month;  ///< YYYY-MM
+    std::optional<std::string> from;
+    std::optional<std::string> to;
+};
 
-/// RFC 4180: CRLF line ends, fields quoted where needed, a header row; UTF-8. Announcement
-/// rows (trigger "schedule"), then operator and emergency rows, then a TOTAL row.
-void print_report_csv(const Report& report, std::ostream& out);
+/// The span options cannot make a span; what() is the one line to print (exit code 2).
+class SpanError : public std::invalid_argument {
+  public:
+    using std::invalid_argument::invalid_argument;
+};
 
-/// One JSON object a line, with the CSV's rows and fields, then a last line
-/// {"total": {...}, "station", "timezone", "from", "to", "due_until", "live",
-///  "schedules": [{"sha256" (null: no schedule in force), "from", "to", "problem", "planned",
-///  "not_yet_due"}, ...]}.
-void print_report_json(const Report& report, std::ostream& out);
+/// Why `span` cannot make a report ("give the span: ...", "--month '13' is not a month"), or
+/// "" when it can.
+std::string span_problem(const SpanRequest& span);
 
-}  // namespace wardcast::ctl
+/// The report of `source` over `span`. For each announcement, and in total: firings planned
+/// by the schedule versions in force (schedules::firings_between over the log's
+/// "load-schedule" timeline; none before its first such entry), how many aired, failed, were
+/// skipped, missed or cut short, how many have no outcome recorded (unaccounted), compliance,
+/// airtime and lateness. Firings scheduled after `due_until` (the source's last entry's
+/// recorded_at; `now` when `live` and later) are not yet due. Dates and the display use the
+/// station's time zone: the schedule in force at the span's start, or the first one put in
+/// force when none was yet. Throws NoSchedule when the source holds no schedule, SpanError for
+/// a span that cannot be read, and what the source throws.
+Report build_report(log::EntrySource& source, const SpanRequest& span, bool live,
+                    schedules::Instant now);
+
+}  // namespace wardcast::report

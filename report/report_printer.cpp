@@ -1,4 +1,4 @@
-#include "ctl/report_printer.hpp"
+#include "report/report_printer.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -7,10 +7,11 @@
 #include "ctl/table.hpp"
 #include "schedules/timefmt.hpp"
 
-namespace wardcast::ctl {
+namespace wardcast::report {
 
 namespace sch = wardcast::schedules;
-using Json = nlohmann::ordered_json;  // keys in the documented order
+using ctl::Table;
+using ctl::truncate;
 
 void ReportTally::add(const ReportTally& t) {
     planned += t.planned;
@@ -89,8 +90,9 @@ Json line_json(const std::string& id, const std::string& title, names::Trigger t
                 {"worst_lateness_ms", opt(t.worst_late)}};
 }
 
-/// Every line of the CSV and JSON forms, TOTAL last.
-std::vector<Json> lines(const Report& r) {
+}  // namespace
+
+std::vector<Json> report_lines(const Report& r) {
     std::vector<Json> out;
     for (const auto& row : r.rows)
         out.push_back(line_json(row.id, row.title, names::Trigger::schedule, row.tally, true));
@@ -99,6 +101,8 @@ std::vector<Json> lines(const Report& r) {
     out.push_back(line_json("TOTAL", "", names::Trigger::schedule, r.total, true));
     return out;
 }
+
+namespace {
 
 std::string csv_field(const Json& v) {
     std::string text = v.is_null() ? "" : v.is_string() ? v.get<std::string>() : dump(v);
@@ -110,35 +114,45 @@ std::string csv_field(const Json& v) {
 
 }  // namespace
 
-void print_report_csv(const Report& report, std::ostream& out) {
-    const auto all = lines(report);
+std::string csv_header(const Json& object) {
     std::string line;
-    for (const auto& [key, value] : all.front().items()) line += (line.empty() ? "" : ",") + key;
-    out << line << "\r\n";
-    for (const auto& j : all) {
-        line.clear();
-        bool first = true;
-        for (const auto& [key, value] : j.items()) {
-            line += (first ? "" : ",") + csv_field(value);
-            first = false;
-        }
-        out << line << "\r\n";
-    }
+    for (const auto& [key, value] : object.items()) line += (line.empty() ? "" : ",") + key;
+    return line;
 }
 
-void print_report_json(const Report& report, std::ostream& out) {
-    auto all = lines(report);
-    Json total = std::move(all.back());
-    all.pop_back();
-    for (const auto& j : all) out << dump(j) << '\n';
+std::string csv_line(const Json& values) {
+    std::string line;
+    bool first = true;
+    for (const auto& [key, value] : values.items()) {
+        line += (first ? "" : ",") + csv_field(value);
+        first = false;
+    }
+    return line;
+}
 
+void print_report_csv(const Report& report, std::ostream& out) {
+    const auto all = report_lines(report);
+    out << csv_header(all.front()) << "\r\n";
+    for (const auto& j : all) out << csv_line(j) << "\r\n";
+}
+
+ReportTally on_request_total(const Report& report) {
     ReportTally asked;
     for (const auto& o : report.on_request) asked.add(o.tally);
-    for (const char* key : {"announcement", "title", "trigger"}) total.erase(key);
-    total["on_request"] = Json{{"broadcasts", asked.outcomes()},
-                               {"aired", asked.aired},
-                               {"airtime", hh_mm_ss(asked.airtime)},
-                               {"airtime_ms", asked.airtime.count()}};
+    return asked;
+}
+
+Json total_json(const ReportTally& total, const ReportTally& asked) {
+    Json j = line_json("TOTAL", "", names::Trigger::schedule, total, true);
+    for (const char* key : {"announcement", "title", "trigger"}) j.erase(key);
+    j["on_request"] = Json{{"broadcasts", asked.outcomes()},
+                           {"aired", asked.aired},
+                           {"airtime", hh_mm_ss(asked.airtime)},
+                           {"airtime_ms", asked.airtime.count()}};
+    return j;
+}
+
+Json report_summary(const Report& report) {
     const auto& zone = *report.zone;
     Json schedules = Json::array();
     for (const auto& p : report.periods) {
@@ -150,15 +164,36 @@ void print_report_json(const Report& report, std::ostream& out) {
                              {"planned", p.planned},
                              {"not_yet_due", p.not_yet_due}});
     }
-    out << dump({{"total", total},
-                 {"station", report.station},
-                 {"timezone", zone.name()},
-                 {"from", sch::format_instant(report.span.from, zone)},
-                 {"to", sch::format_instant(report.span.to, zone)},
-                 {"due_until", sch::format_instant(report.due_until, zone)},
-                 {"live", report.live},
-                 {"schedules", schedules}})
-        << '\n';
+    return {{"total", total_json(report.total, on_request_total(report))},
+            {"station", report.station},
+            {"timezone", zone.name()},
+            {"from", sch::format_instant(report.span.from, zone)},
+            {"to", sch::format_instant(report.span.to, zone)},
+            {"due_until", sch::format_instant(report.due_until, zone)},
+            {"live", report.live},
+            {"schedules", schedules}};
+}
+
+void print_report_json(const Report& report, std::ostream& out) {
+    auto all = report_lines(report);
+    all.pop_back();  // TOTAL: in the summary
+    for (const auto& j : all) out << dump(j) << '\n';
+    out << dump(report_summary(report)) << '\n';
+}
+
+std::vector<std::string> tally_headers() {
+    return {"PLANNED",     "AIRED",       "FAILED",     "SKIPPED", "MISSED",       "OTHER",
+            "UNACCOUNTED", "NOT YET DUE", "COMPLIANCE", "AIRTIME", "MEAN LATE ms", "WORST LATE ms"};
+}
+
+std::vector<std::string> tally_cells(const ReportTally& t) {
+    auto dash = [](const auto& v) { return v ? std::to_string(*v) : std::string("-"); };
+    auto c = t.compliance();
+    return {
+        std::to_string(t.planned),     std::to_string(t.aired),       std::to_string(t.failed),
+        std::to_string(t.skipped),     std::to_string(t.missed),      std::to_string(t.other),
+        std::to_string(t.unaccounted), std::to_string(t.not_yet_due), c ? percent(*c) + "%" : "-",
+        hh_mm_ss(t.airtime),           dash(t.mean_late()),           dash(t.worst_late)};
 }
 
 void print_report_table(const Report& r, std::ostream& out) {
@@ -186,27 +221,14 @@ void print_report_table(const Report& r, std::ostream& out) {
             << "; later firings are not yet due\n";
     out << "Log: " << r.db << "\n\n";
 
-    auto dash = [](const auto& v) { return v ? std::to_string(*v) : std::string("-"); };
     auto cells = [&](const std::string& id, const std::string& title, const ReportTally& t) {
-        auto c = t.compliance();
-        return std::vector<std::string>{id,
-                                        truncate(title, 36),
-                                        std::to_string(t.planned),
-                                        std::to_string(t.aired),
-                                        std::to_string(t.failed),
-                                        std::to_string(t.skipped),
-                                        std::to_string(t.missed),
-                                        std::to_string(t.other),
-                                        std::to_string(t.unaccounted),
-                                        std::to_string(t.not_yet_due),
-                                        c ? percent(*c) + "%" : "-",
-                                        hh_mm_ss(t.airtime),
-                                        dash(t.mean_late()),
-                                        dash(t.worst_late)};
+        std::vector<std::string> row{id, truncate(title, 36)};
+        for (auto& c : tally_cells(t)) row.push_back(std::move(c));
+        return row;
     };
-    Table table({"ANNOUNCEMENT", "TITLE", "PLANNED", "AIRED", "FAILED", "SKIPPED", "MISSED",
-                 "OTHER", "UNACCOUNTED", "NOT YET DUE", "COMPLIANCE", "AIRTIME", "MEAN LATE ms",
-                 "WORST LATE ms"});
+    std::vector<std::string> headers{"ANNOUNCEMENT", "TITLE"};
+    for (auto& h : tally_headers()) headers.push_back(std::move(h));
+    Table table(std::move(headers));
     for (const auto& row : r.rows) table.add_row(cells(row.id, row.title, row.tally));
     table.add_row(cells("TOTAL", "", r.total));
     table.print(out);
@@ -235,4 +257,4 @@ void print_report_table(const Report& r, std::ostream& out) {
                "compliance.\n";
 }
 
-}  // namespace wardcast::ctl
+}  // namespace wardcast::report

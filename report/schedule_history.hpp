@@ -11,7 +11,7 @@
 #include "schedules/loader.hpp"
 #include "schedules/schedule.hpp"
 
-namespace wardcast::ctl {
+namespace wardcast::report {
 
 /// Thrown when the log stores no schedule at all: there is nothing to plan from.
 class NoSchedule : public std::runtime_error {
@@ -49,7 +49,7 @@ class ScheduleHistory {
   public:
     /// Reads the timeline from `reader`. Throws NoSchedule when the log stores no schedule,
     /// and what LogReader throws when the file cannot be read.
-    ScheduleHistory(log::LogReader& reader, std::string system_timezone);
+    ScheduleHistory(log::EntrySource& reader, std::string system_timezone);
 
     /// The version in force at `at`, or null before the first was put in force.
     const StoredSchedule* at(schedules::Instant at);
@@ -82,4 +82,4 @@ class ScheduleHistory {
     std::map<std::string, StoredSchedule> loaded_;  // sha256 -> loaded version
 };
 
-}  // namespace wardcast::ctl
+}  // namespace wardcast::report

@@ -65,6 +65,7 @@ bench: build example-audio
 	$(BUILD)/bench/bench_control
 	$(BUILD)/bench/bench_control_stall
 	$(BUILD)/bench/bench_log
+	$(BUILD)/bench/bench_sync
 
 # The Debian package, build/wardcast_VERSION_ARCH.deb (docs/install.md).
 deb: build

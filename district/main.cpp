@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "district/commands.hpp"
+#include "district/report.hpp"
 #include "district/status.hpp"
 #include "district/verify.hpp"
 #include "wardcast/version.hpp"
@@ -47,6 +48,20 @@ int main(int argc, char** argv) {
         "status", "Every ward: last heard from, entries held and waiting, on air, next, faults");
     status_cmd->add_flag("--json", status_json, "one JSON object per ward");
 
+    DistrictReportOptions report_options;
+    auto* report_cmd = app.add_subcommand(
+        "report",
+        "Planned against aired, per ward and announcement (as wardcastctl report), and the "
+        "district's total");
+    report_cmd->add_option("--month", report_options.span.month, "a local month, YYYY-MM");
+    report_cmd->add_option("--from", report_options.span.from,
+                           "start, inclusive: DATE (local midnight) or INSTANT");
+    report_cmd->add_option("--to", report_options.span.to, "end, exclusive: DATE or INSTANT");
+    report_cmd->add_option("--ward", report_options.ward, "only this ward");
+    report_cmd->add_flag("--csv", report_options.csv, "RFC 4180 CSV with a header row");
+    report_cmd->add_flag("--json", report_options.json,
+                         "one JSON object a line, the district's total last");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -65,6 +80,7 @@ int main(int argc, char** argv) {
         if (*init_cmd) return run_init(conninfo, std::cout);
         if (*add_cmd) return run_add_ward(conninfo, ward, add, std::cout);
         if (*status_cmd) return run_status(conninfo, status_json, std::cout);
+        if (*report_cmd) return run_report(conninfo, report_options, std::cout, std::cerr);
         if (*verify_cmd)
             return run_verify(conninfo, verify_ward, verify_json, std::cout, std::cerr);
     } catch (const std::invalid_argument& e) {

@@ -1,5 +1,6 @@
 #include "district/schema.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -317,11 +318,49 @@ GRANT SELECT ON public.entries, public.schedules, public.ward_status TO wardcast
 )sql";
 }
 
+// Schema 2: ward_status no longer grows forever (200 wards every 10 s is 1.7 million rows a
+// day). After each heartbeat, that ward's heartbeats received more than an hour before it are
+// deleted: a ward's latest row always stays, and a ward that went silent keeps its last one.
+// The ward roles still may not DELETE: the trigger's function runs as the schema owner (SECURITY
+// DEFINER, the tables' owner, whose policy lets it), is no function anyone can call, and
+// deletes only rows of the ward just inserted for (which row-level security checked), older
+// than the server's own received_at. The rows an upgraded store held are pruned the same way.
+std::string schema_2() {
+    return R"sql(
+CREATE FUNCTION public.wardcast_status_after_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    DELETE FROM public.ward_status
+     WHERE ward = NEW.ward AND received_at < NEW.received_at - interval '1 hour';
+    RETURN NULL;
+END
+$fn$;
+REVOKE ALL ON FUNCTION public.wardcast_status_after_insert() FROM PUBLIC;
+DO $owner$
+BEGIN
+    -- Whoever runs this step, the function is the tables' owner's (a superuser may upgrade a
+    -- store another role set up).
+    EXECUTE format('ALTER FUNCTION public.wardcast_status_after_insert() OWNER TO %I',
+                   (SELECT tableowner FROM pg_catalog.pg_tables
+                     WHERE schemaname = 'public' AND tablename = 'ward_status'));
+END
+$owner$;
+CREATE TRIGGER ward_status_prune AFTER INSERT ON public.ward_status
+    FOR EACH ROW EXECUTE FUNCTION public.wardcast_status_after_insert();
+
+DELETE FROM public.ward_status s
+ USING (SELECT ward, max(received_at) AS latest FROM public.ward_status GROUP BY ward) l
+ WHERE s.ward = l.ward AND s.received_at < l.latest - interval '1 hour';
+)sql";
+}
+
 // Step i takes the database from version i to i + 1.
 std::string migration(int from) {
     switch (from) {
         case 0:
             return schema_1();
+        case 1:
+            return schema_2();
     }
     throw std::logic_error("no migration from schema " + std::to_string(from));
 }
@@ -353,7 +392,10 @@ void require_current_schema(pg::Connection& conn) {
     }
 }
 
-InitOutcome init_schema(pg::Connection& conn) {
+InitOutcome init_schema(pg::Connection& conn, int up_to) {
+    if (up_to < 1 || up_to > schema_version) {
+        throw std::invalid_argument("init_schema: no schema version " + std::to_string(up_to));
+    }
     const std::string what = "cannot set up the district store in database " + conn.dbname();
     const std::string encoding =
         conn.exec("SELECT current_setting('server_encoding')", {}, what).text(0, 0);
@@ -371,14 +413,14 @@ InitOutcome init_schema(pg::Connection& conn) {
                                  ", newer than this wardcast-district (" +
                                  std::to_string(schema_version) + ")");
     }
-    for (int v = outcome.from; v < schema_version; ++v) {
+    for (int v = outcome.from; v < up_to; ++v) {
         const std::string step = what + " (schema " + std::to_string(v + 1) + ")";
         conn.exec_script(migration(v), step);
         conn.exec("INSERT INTO public.wardcast_schema (version) VALUES ($1)",
                   {std::to_string(v + 1)}, step);
     }
     tx.commit();
-    outcome.to = schema_version;
+    outcome.to = std::max(outcome.from, up_to);
     return outcome;
 }
 

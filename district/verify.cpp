@@ -4,6 +4,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "district/pg_row.hpp"
 #include "log/chain_check.hpp"
 #include "log/entry_row.hpp"
 
@@ -13,19 +14,6 @@ namespace {
 
 constexpr int batch_rows = 10000;
 constexpr int received_column = log::entry_aired_column + 1;
-
-// One row of a result, as log::EntryRowReader reads rows.
-struct PgRow {
-    const pg::Result& result;
-    int row;
-    bool is_null(int col) const { return result.is_null(row, col); }
-    std::int64_t int64(int col) const { return result.int64(row, col); }
-    std::optional<std::int64_t> opt_int64(int col) const {
-        return is_null(col) ? std::nullopt : std::optional(int64(col));
-    }
-    std::string_view view(int col) const { return result.view(row, col); }
-    void text(int col, std::string& out) const { out.assign(view(col)); }
-};
 
 WardChain verify_one(pg::Connection& conn, const std::string& ward) {
     WardChain chain{ward, {}, ""};

@@ -80,7 +80,9 @@ struct ReportPeriod {
 
 /// A whole report.
 struct Report {
-    std::string db;  ///< where the entries were read: the log's path, or "ward W at the district"
+    std::string db;  ///< where the entries were read: the log's path, or the ward's name
+    std::string source_is = "Log";                       ///< the table's label of `db`
+    std::string last_entry_is = "the log's last entry";  ///< what due_until is, when not live
     std::string station;
     const date::time_zone* zone = nullptr;  ///< for display; never null when printed
     ReportSpan span;

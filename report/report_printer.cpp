@@ -217,9 +217,9 @@ void print_report_table(const Report& r, std::ostream& out) {
     }
     if (r.due_until < r.span.to)
         out << "Counted up to " << local(r.due_until, zone)
-            << (r.live ? ", now (wardcastd has the log open)" : ", the log's last entry")
+            << (r.live ? ", now (wardcastd has the log open)" : ", " + r.last_entry_is)
             << "; later firings are not yet due\n";
-    out << "Log: " << r.db << "\n\n";
+    out << r.source_is << ": " << r.db << "\n\n";
 
     auto cells = [&](const std::string& id, const std::string& title, const ReportTally& t) {
         std::vector<std::string> row{id, truncate(title, 36)};

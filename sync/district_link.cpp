@@ -1,5 +1,7 @@
 #include "sync/district_link.hpp"
 
+#include <libpq-fe.h>
+
 #include <chrono>
 
 #include "district/store.hpp"
@@ -69,6 +71,8 @@ DistrictLink::DistrictLink(const std::string& conninfo, const std::string& ward)
                                  " belongs to ward " + ward_);
     }
 }
+
+bool DistrictLink::usable() const noexcept { return PQstatus(conn_->get()) == CONNECTION_OK; }
 
 std::int64_t DistrictLink::last_seq() {
     const auto last = district::last_entry(*conn_, ward_);

@@ -17,14 +17,19 @@ namespace wardcast::sync {
 /// Works for key=value strings and for postgresql:// URIs.
 std::string with_link_options(const std::string& conninfo);
 
-/// One round's connection. Throws std::runtime_error (one line) when the store cannot be
-/// reached, or when this login belongs to no ward (or not to `ward`, when given).
+/// A connection to the store, kept from round to round. The constructor throws
+/// std::runtime_error (one line) when the store cannot be reached, or when this login belongs
+/// to no ward (or not to `ward`, when given).
 class DistrictLink : public District {
   public:
     DistrictLink(const std::string& conninfo, const std::string& ward);
 
     /// The ward this login ships for.
     const std::string& ward() const { return ward_; }
+
+    /// False once the connection is broken (the server restarted, the link died): every call
+    /// would fail, a new DistrictLink is needed. True does not promise the next call succeeds.
+    bool usable() const noexcept;
 
     std::int64_t last_seq() override;
     std::vector<std::string> schedules() override;

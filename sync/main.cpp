@@ -1,14 +1,17 @@
-// wardcast-sync: ships the ward's broadcast log to the district's store (SPEC §9), round after
-// round, and says what it did in the journal (stderr) and in the district's status.
+// wardcast-sync: ships the ward's broadcast log to the district's store (SPEC §9) as soon as
+// wardcastd writes it, sends a heartbeat every --interval, and says what it did in the journal
+// (stderr) and in the district's status.
 
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -46,11 +49,33 @@ std::string read_conninfo(const std::string& path) {
     return conninfo;
 }
 
-// Sleeps up to `span`, in small steps so that SIGTERM ends the wait at once.
-void pause_for(milliseconds span) {
-    const auto until = std::chrono::steady_clock::now() + span;
-    while (!stopping && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::min<milliseconds>(milliseconds(100), span));
+using Clock = std::chrono::steady_clock;
+
+// How often the ward's file is looked at between rounds: an entry wardcastd commits is
+// shipped within this (plus the round's own round trips), not at the next heartbeat.
+constexpr milliseconds watch_every{100};
+
+// Sleeps until `until`, in small steps so that SIGTERM ends the wait at once.
+void pause_until(Clock::time_point until) {
+    while (!stopping) {
+        const auto now = Clock::now();
+        if (now >= until) return;
+        std::this_thread::sleep_for(std::min<Clock::duration>(watch_every, until - now));
+    }
+}
+
+// Returns once the ward's file holds an entry after `held`, at `until` (the next heartbeat), or
+// on SIGTERM. A file that cannot be read now is left to the next round to report.
+void wait_for_entries(sync::Shipper& shipper, std::int64_t held, Clock::time_point until) {
+    while (!stopping && Clock::now() < until) {
+        try {
+            if (shipper.file_seq() > held) return;
+        } catch (const std::exception&) {
+            pause_until(until);
+            return;
+        }
+        pause_until(std::min(until, Clock::now() + watch_every));
+    }
 }
 
 // What wardcastd says of itself, for the district's status; an "unreachable" note when it
@@ -74,6 +99,98 @@ std::string round_line(const sync::Round& r) {
     return out.str();
 }
 
+struct Options {
+    std::string district;  // the connection string
+    std::string ward;      // "" or the ward the login must belong to
+    std::string socket;    // wardcastd's
+    milliseconds interval;
+    bool once = false;
+};
+
+// The heartbeat: the sync's state after `r` and what wardcastd says of itself. interval_ms
+// lets the district tell a ward that went silent from one that reports rarely.
+nlohmann::json heartbeat(const sync::Round& r, const Options& o) {
+    return {{"sync",
+             {{"waiting", r.waiting},
+              {"district_seq", r.district_seq},
+              {"error", r.error},
+              {"refused_seq", r.refused_seq ? nlohmann::json(*r.refused_seq) : nullptr},
+              {"parted_at", r.parted_at ? nlohmann::json(*r.parted_at) : nullptr},
+              {"interval_ms", o.interval.count()}}},
+            {"daemon", daemon_status(o.socket)}};
+}
+
+// One round on the kept connection (opened when there is none), then the heartbeat when
+// `with_heartbeat`. A broken connection is dropped, to be opened again next round.
+sync::Round ship_round(sync::Shipper& shipper, std::unique_ptr<sync::DistrictLink>& link,
+                       const Options& o, bool with_heartbeat) {
+    sync::Round r;
+    try {
+        const bool fresh = !link;
+        if (!link) link = std::make_unique<sync::DistrictLink>(o.district, o.ward);
+        r = shipper.round(*link);
+        if (!fresh && !link->usable()) {
+            // The kept connection broke while idle (the server restarted, a NAT forgot it):
+            // once more on a new one before calling the district unreachable.
+            const std::int64_t shipped = r.shipped;
+            link = std::make_unique<sync::DistrictLink>(o.district, o.ward);
+            r = shipper.round(*link);
+            r.shipped += shipped;
+        }
+        if (with_heartbeat) link->report(heartbeat(r, o));
+    } catch (const std::exception& e) {
+        r.error = e.what();
+    }
+    if (link && !link->usable()) link.reset();
+    return r;
+}
+
+// Says what a round did, only when something changed: entries shipped, a new error, a
+// refusal (every time: someone must look), or the district back after an error.
+void say(const sync::Round& r, const std::string& last_error) {
+    if (r.refused_seq && r.found_here) {
+        std::cerr << "wardcast-sync: " << r.error
+                  << "; this ward's log and the district's copy part at entry "
+                  << r.parted_at.value_or(*r.refused_seq) << "\n";
+    } else if (r.refused_seq) {
+        std::cerr << "wardcast-sync: the district refused entry " << *r.refused_seq << ": "
+                  << r.error << "; this ward's log and the district's copy part at entry "
+                  << r.parted_at.value_or(*r.refused_seq) << "\n";
+    } else if (!r.error.empty()) {
+        if (r.error != last_error) std::cerr << "wardcast-sync: " << r.error << " (retrying)\n";
+    } else if (r.shipped > 0 || !last_error.empty()) {
+        std::cerr << "wardcast-sync: " << round_line(r) << "\n";
+    }
+}
+
+// Rounds until SIGTERM: one at each heartbeat (every interval), and one as soon as the ward's
+// file holds entries the district lacks; the connection is kept between them. While the
+// district cannot be reached (or refuses), each wait is twice the last, up to ten intervals.
+// Airing never waits for any of this.
+int run(sync::Shipper& shipper, const Options& o) {
+    std::unique_ptr<sync::DistrictLink> link;
+    milliseconds backoff = o.interval;
+    std::string last_error;
+    Clock::time_point next_heartbeat = Clock::now();
+    while (!stopping) {
+        const Clock::time_point started = Clock::now();
+        const bool with_heartbeat = started >= next_heartbeat;
+        if (with_heartbeat) next_heartbeat = started + o.interval;
+        const sync::Round r = ship_round(shipper, link, o, with_heartbeat);
+        say(r, last_error);
+        last_error = r.error;
+        if (o.once) return r.error.empty() && r.waiting == 0 ? 0 : 1;
+        if (!r.error.empty()) {
+            backoff = std::min(backoff * 2, o.interval * 10);
+            pause_until(Clock::now() + backoff);
+            continue;
+        }
+        backoff = o.interval;
+        wait_for_entries(shipper, r.district_seq, next_heartbeat);
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,7 +210,9 @@ int main(int argc, char** argv) {
     app.add_option("--db", db, "the ward's broadcast log, read-only")->capture_default_str();
     app.add_option("--socket", socket, "wardcastd's control socket")->capture_default_str();
     app.add_option("--ward", ward, "the ward's name at the district (default: its login's ward)");
-    app.add_option("--interval", interval_text, "time between rounds")->capture_default_str();
+    app.add_option("--interval", interval_text,
+                   "time between heartbeats (entries are shipped as soon as they are written)")
+        ->capture_default_str();
     app.add_option("--batch", batch, "entries per transaction")
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
@@ -125,42 +244,5 @@ int main(int argc, char** argv) {
     signal(SIGINT, on_signal);
 
     sync::Shipper shipper(db, batch);
-    milliseconds backoff = *interval;
-    std::string last_error;
-    while (!stopping) {
-        sync::Round r;
-        bool reached = false;
-        try {
-            sync::DistrictLink link(district, ward);
-            reached = true;
-            r = shipper.round(link);
-            nlohmann::json status = {
-                {"sync",
-                 {{"waiting", r.waiting},
-                  {"district_seq", r.district_seq},
-                  {"error", r.error},
-                  {"refused_seq", r.refused_seq ? nlohmann::json(*r.refused_seq) : nullptr},
-                  {"parted_at", r.parted_at ? nlohmann::json(*r.parted_at) : nullptr}}},
-                {"daemon", daemon_status(socket)}};
-            link.report(status);
-        } catch (const std::exception& e) {
-            r.error = e.what();
-        }
-        if (r.refused_seq) {
-            std::cerr << "wardcast-sync: the district refused entry " << *r.refused_seq << ": "
-                      << r.error << "; this ward's log and the district's copy part at entry "
-                      << r.parted_at.value_or(*r.refused_seq) << "\n";
-        } else if (!r.error.empty()) {
-            if (r.error != last_error) std::cerr << "wardcast-sync: " << r.error << " (retrying)\n";
-        } else if (r.shipped > 0 || !last_error.empty()) {
-            std::cerr << "wardcast-sync: " << round_line(r) << "\n";
-        }
-        last_error = r.error;
-        if (once) return r.error.empty() && r.waiting == 0 ? 0 : 1;
-        // The district unreachable: wait longer each time (up to 10 rounds), then every round
-        // as usual once it answers again. Airing never waits for any of this.
-        backoff = reached && r.error.empty() ? *interval : std::min(backoff * 2, *interval * 10);
-        pause_for(r.error.empty() ? *interval : backoff);
-    }
-    return 0;
+    return run(shipper, Options{district, ward, socket, *interval, once});
 }

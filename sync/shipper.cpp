@@ -8,8 +8,27 @@ namespace wardcast::sync {
 Shipper::Shipper(std::filesystem::path db, std::size_t batch)
     : db_(std::move(db)), batch_(std::max<std::size_t>(batch, 1)) {}
 
+Shipper::~Shipper() = default;
+
+void Shipper::open_reader() {
+    reader_.reset();
+    std::error_code ec;
+    reader_saw_wal_ = std::filesystem::exists(db_.string() + "-wal", ec);
+    reader_ = std::make_unique<log::LogReader>(db_);
+}
+
+std::int64_t Shipper::file_seq() {
+    // A file without its -wal is opened as an immutable copy, which never sees a later write:
+    // once wardcastd has opened it (and made the -wal), open it again.
+    std::error_code ec;
+    if (!reader_ || (!reader_saw_wal_ && std::filesystem::exists(db_.string() + "-wal", ec)))
+        open_reader();
+    return reader_->last_seq();
+}
+
 Round Shipper::round(District& district) {
-    log::LogReader reader(db_);  // opened each round: the file may have been rotated or restored
+    open_reader();  // each round: the file may have been rotated or restored
+    log::LogReader& reader = *reader_;
     Round r;
     const std::int64_t in_file = reader.last_seq();
     std::vector<log::ScheduleVersion> missing;
@@ -31,7 +50,35 @@ Round Shipper::round(District& district) {
         r.error = "the district holds entries up to " + std::to_string(r.district_seq) +
                   " but this ward's log ends at " + std::to_string(in_file) +
                   ": the file is not the one the district received";
+        r.found_here = true;
         return r;
+    }
+    if (r.district_seq > 0) {
+        // The last entry the district holds must still be in the file as it was shipped: a
+        // file rewritten (or restored from another) shows here at once, before anything new.
+        log::LogFilter last;
+        last.kinds.clear();
+        last.after_seq = r.district_seq - 1;
+        last.limit = 1;
+        std::string mine;
+        reader.each(last, [&](const log::LogEntry& e) { mine = e.hash; });
+        try {
+            const auto theirs = district.hashes(r.district_seq - 1, 1);
+            if (!theirs.empty() && theirs.front().second != mine) {
+                r.found_here = true;
+                r.refused_seq = r.district_seq;
+                r.parted_at = parting(reader, district, r.district_seq + 1);
+                r.error = "entry " + std::to_string(r.district_seq) +
+                          " of this ward's log is not the one the district received (another "
+                          "hash): the file was rewritten or replaced";
+                r.waiting = std::max<std::int64_t>(0, in_file - r.district_seq);
+                return r;
+            }
+        } catch (const std::exception& e) {
+            r.error = e.what();
+            r.waiting = std::max<std::int64_t>(0, in_file - r.district_seq);
+            return r;
+        }
     }
 
     log::LogFilter next;

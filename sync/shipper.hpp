@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -57,6 +58,10 @@ struct Round {
     /// After a refusal: the first entry where the ward's file and the district's copy differ
     /// (an entry the district holds with another hash, or the refused one).
     std::optional<std::int64_t> parted_at;
+    /// The mismatch was found here, not by the district's store: the file ends before the
+    /// district's copy, or its entry at the district's last seq has another hash (a rewrite of
+    /// entries already shipped, found before anything new is sent).
+    bool found_here = false;
     std::string error;  ///< why the round stopped early ("" when everything was shipped)
 };
 
@@ -65,18 +70,31 @@ class Shipper {
   public:
     /// At most `batch` entries a transaction.
     Shipper(std::filesystem::path db, std::size_t batch = 500);
+    ~Shipper();
+    Shipper(const Shipper&) = delete;
+    Shipper& operator=(const Shipper&) = delete;
 
     /// Ships everything the district lacks, batch after batch, until all is there, the
     /// district refuses an entry (Round::refused_seq; later rounds refuse again until someone
-    /// looks) or cannot be reached (Round::error). Throws std::runtime_error only when the
-    /// ward's own file cannot be read.
+    /// looks) or cannot be reached (Round::error). Opens the ward's file afresh (it may have
+    /// been restored or replaced) and keeps that connection for file_seq(). Throws
+    /// std::runtime_error only when the ward's own file cannot be read.
     Round round(District& district);
 
+    /// The last seq in the ward's file, read on the connection the last round opened (one is
+    /// opened when there is none). Cheap enough to call every 100 ms: one indexed read, and no
+    /// transaction is held between calls, so wardcastd's checkpoints are never held up. Throws
+    /// std::runtime_error when the file cannot be read.
+    std::int64_t file_seq();
+
   private:
+    void open_reader();
     std::int64_t parting(log::LogReader& reader, District& district, std::int64_t refused);
 
     std::filesystem::path db_;
     std::size_t batch_;
+    std::unique_ptr<log::LogReader> reader_;  // owned; the last round's, kept for file_seq()
+    bool reader_saw_wal_ = false;             // whether the file had its -wal when reader_ opened
 };
 
 }  // namespace wardcast::sync

@@ -46,14 +46,16 @@ TEST_CASE("init creates the schema once and a second run has nothing to do", "[d
     std::ostringstream first, second;
     REQUIRE(run_init(db.local_conninfo(), first) == exit_ok);
     CHECK(first.str() == "district store in database " + db.name() +
-                             ": schema created at version 1 (roles wardcast_ward, "
+                             ": schema created at version 2 (roles wardcast_ward, "
                              "wardcast_auditor)\n");
     REQUIRE(run_init(db.local_conninfo(), second) == exit_ok);
-    CHECK(second.str() == "schema at version 1, nothing to do\n");
+    CHECK(second.str() == "schema at version 2, nothing to do\n");
 
     pg::Connection conn(db.local_conninfo(), "test");
     CHECK(current_schema_version(conn) == schema_version);
-    CHECK(test::value(conn, "SELECT count(*) FROM wardcast_schema") == "1");
+    CHECK(test::value(conn,
+                      "SELECT string_agg(version::text, ',' ORDER BY version) FROM "
+                      "wardcast_schema") == "1,2");
     for (const char* table : {"wards", "entries", "schedules", "ward_status"}) {
         INFO(table);
         CHECK(test::value(conn,
@@ -69,7 +71,65 @@ TEST_CASE("init creates the schema once and a second run has nothing to do", "[d
     conn.exec("INSERT INTO wardcast_schema (version) VALUES (99)", {}, "pretend");
     std::ostringstream third;
     CHECK_THROWS_WITH(run_init(db.local_conninfo(), third),
-                      Catch::Contains("is at schema 99, newer than this wardcast-district (1)"));
+                      Catch::Contains("is at schema 99, newer than this wardcast-district (2)"));
+}
+
+TEST_CASE("init upgrades a schema 1 store to 2, pruning the heartbeats it piled up", "[district]") {
+    if (!PgServer::installed()) WARDCAST_SKIP(kNoPostgres);
+    TestDatabase db(test::shared_pg_server());
+    pg::Connection conn(db.local_conninfo(), "test");
+    const InitOutcome old = init_schema(conn, 1);  // as the first wardcast-district left it
+    CHECK(old.from == 0);
+    CHECK(old.to == 1);
+    REQUIRE(current_schema_version(conn) == 1);
+    CHECK_THROWS_WITH(require_current_schema(conn),
+                      "the district store in database " + db.name() +
+                          " is at schema 1; this wardcast reads schema 2 (run wardcast-district "
+                          "init)");
+    // Schema 1 kept every heartbeat: bo-de's of a day, gia-thuy's one, long ago.
+    conn.exec(
+        "INSERT INTO wards (name, login_role) VALUES ('bo-de', 'ward_bo_de'),"
+        " ('gia-thuy', 'ward_gia_thuy')",
+        {}, "add wards");
+    conn.exec(
+        "INSERT INTO ward_status (ward, reported_at, status)"
+        " SELECT 'bo-de', now(), jsonb_build_object('n', n) FROM generate_series(0, 99) n",
+        {}, "heartbeats");
+    conn.exec(
+        "INSERT INTO ward_status (ward, reported_at, status)"
+        " VALUES ('gia-thuy', now(), '{\"n\": 0}')",
+        {}, "heartbeat");
+    conn.exec(
+        "UPDATE ward_status SET received_at = now() - (99 - (status->>'n')::int) *"
+        " interval '14 minutes' WHERE ward = 'bo-de'",
+        {}, "spread bo-de's over a day");
+    conn.exec(
+        "UPDATE ward_status SET received_at = now() - interval '2 days'"
+        " WHERE ward = 'gia-thuy'",
+        {}, "gia-thuy silent for 2 days");
+
+    std::ostringstream out;
+    REQUIRE(run_init(db.local_conninfo(), out) == exit_ok);
+    CHECK(out.str() == "district store in database " + db.name() +
+                           ": schema migrated from version 1 to 2 (roles wardcast_ward, "
+                           "wardcast_auditor)\n");
+    CHECK(current_schema_version(conn) == 2);
+    require_current_schema(conn);
+    // bo-de keeps its latest and those of the hour before it (14 minutes apart); gia-thuy its
+    // last, however old.
+    CHECK(test::value(conn,
+                      "SELECT string_agg(status->>'n', ',' ORDER BY id) FROM ward_status"
+                      " WHERE ward = 'bo-de'") == "95,96,97,98,99");
+    CHECK(test::value(conn, "SELECT count(*) FROM ward_status WHERE ward = 'gia-thuy'") == "1");
+    // The pruning function runs as the tables' owner, with its search_path pinned.
+    CHECK(test::value(conn,
+                      "SELECT p.prosecdef AND p.proconfig = ARRAY['search_path=pg_catalog, "
+                      "pg_temp'] AND pg_get_userbyid(p.proowner) = t.tableowner FROM pg_proc p,"
+                      " pg_tables t WHERE p.proname = 'wardcast_status_after_insert' AND"
+                      " t.tablename = 'ward_status'") == "t");
+    std::ostringstream again;
+    REQUIRE(run_init(db.local_conninfo(), again) == exit_ok);
+    CHECK(again.str() == "schema at version 2, nothing to do\n");
 }
 
 TEST_CASE("init refuses a database that is not UTF8", "[district]") {

@@ -85,3 +85,53 @@ TEST_CASE("district status: each ward's latest heartbeat in one table, --json to
     CHECK(parsed["daemon"]["on_air"][0]["announcement"] == "cchc-dvc");
     CHECK(parsed["seconds_ago"].get<long long>() >= 0);
 }
+
+TEST_CASE("a ward's heartbeats older than an hour before its latest go on its next one",
+          "[district][status]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    test::TestDatabase db(test::shared_pg_server());
+    test::LogDir dir;
+    district::pg::Connection admin(db.local_conninfo(), "wardcast-test");
+    district::init_schema(admin);
+    district::AddWardOptions options;
+    options.host = "127.0.0.1";
+    auto bo_de = test::connect_as(district::add_ward(admin, "bo-de", options), dir.path);
+    auto gia_thuy = test::connect_as(district::add_ward(admin, "gia-thuy", options), dir.path);
+    const auto now = std::chrono::system_clock::now();
+    for (int n = 0; n < 3; ++n) district::insert_status(*bo_de, "bo-de", now, {{"n", n}});
+    district::insert_status(*gia_thuy, "gia-thuy", now, {{"n", 0}});
+    // As if received earlier (only the schema owner may change rows): bo-de's first two
+    // heartbeats 2 hours ago, its third 30 minutes ago; gia-thuy's only one 3 hours ago, a
+    // ward gone silent since.
+    auto age = [&](const std::string& ward, int n, const std::string& ago) {
+        admin.exec(
+            "UPDATE ward_status SET received_at = now() - $3::interval"
+            " WHERE ward = $1 AND (status->>'n')::int = $2",
+            {ward, std::to_string(n), ago}, "age a heartbeat");
+    };
+    age("bo-de", 0, "2 hours");
+    age("bo-de", 1, "61 minutes");
+    age("bo-de", 2, "30 minutes");
+    age("gia-thuy", 0, "3 hours");
+
+    district::insert_status(*bo_de, "bo-de", now, {{"n", 3}});
+    auto kept = [&](const std::string& ward) {
+        return test::value(admin,
+                           "SELECT coalesce(string_agg(status->>'n', ',' ORDER BY id), '')"
+                           " FROM ward_status WHERE ward = $1",
+                           {ward});
+    };
+    CHECK(kept("bo-de") == "2,3");   // the latest, and the one within the hour before it
+    CHECK(kept("gia-thuy") == "0");  // another ward's are not touched, a silent ward's last stays
+    std::ostringstream out;
+    district::run_status(db.local_conninfo(), false, out);
+    INFO(out.str());
+    CHECK(out.str().find("never") == std::string::npos);
+
+    // The pruning is the trigger's: the ward's role itself still may not DELETE.
+    CHECK(test::attempt(*bo_de, "DELETE FROM ward_status").first == "42501");
+    CHECK(test::attempt(*gia_thuy, "DELETE FROM ward_status WHERE ward = 'gia-thuy'").first ==
+          "42501");
+    district::insert_status(*gia_thuy, "gia-thuy", now, {{"n", 1}});
+    CHECK(kept("gia-thuy") == "1");  // back after 3 hours: its old row goes now
+}

@@ -12,6 +12,7 @@
 #include "log/broadcast_log.hpp"
 #include "schedules/timefmt.hpp"
 #include "tests/e2e/fixed_clock_writer.hpp"
+#include "tests/e2e/text_lines.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
 namespace wardcast::test {
@@ -27,22 +28,6 @@ inline log::Instant at(const std::string& text) {
 inline std::string utc(std::chrono::system_clock::time_point t) {
     return schedules::format_instant(std::chrono::floor<std::chrono::milliseconds>(t),
                                      *date::locate_zone("UTC"));
-}
-
-/// The line of `text` starting with `start`, or "".
-inline std::string line_starting(const std::string& text, const std::string& start) {
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind(start, 0) == 0) return line;
-    return "";
-}
-
-/// `line` cut at runs of spaces.
-inline std::vector<std::string> words(const std::string& line) {
-    std::vector<std::string> out;
-    std::istringstream in(line);
-    for (std::string w; in >> w;) out.push_back(w);
-    return out;
 }
 
 /// A broadcast log as wardcastd writes it, each entry recorded at a chosen instant. While it

@@ -22,6 +22,7 @@
 #include "sync/district_link.hpp"
 #include "sync/shipper.hpp"
 #include "tests/district/district_test_support.hpp"
+#include "tests/e2e/process.hpp"
 #include "tests/log/log_test_support.hpp"
 #include "tests/skip.hpp"
 
@@ -167,17 +168,49 @@ TEST_CASE("a ward log rewritten from entry 5 on is refused, and entry 5 is named
     rewrite_from(file, 5);
     const sync::Round r = shipper.round(link);
     INFO(r.error);
+    // Found before anything new is sent: the district's last entry has another hash now.
     REQUIRE(r.refused_seq);
-    CHECK(*r.refused_seq == static_cast<std::int64_t>(entries.size()) + 1);
+    CHECK(r.found_here);
+    CHECK(*r.refused_seq == static_cast<std::int64_t>(entries.size()));
     REQUIRE(r.parted_at);
     CHECK(*r.parted_at == 5);
     CHECK(r.shipped == 0);
     CHECK(r.waiting == 1);
-    CHECK_THAT(r.error, Catch::Contains("entry " + std::to_string(entries.size() + 1)));
+    CHECK(r.error == "entry " + std::to_string(entries.size()) +
+                         " of this ward's log is not the one the district received (another "
+                         "hash): the file was rewritten or replaced");
     // The district's copy is untouched: the original entry 5 is what it holds.
     district::pg::Connection admin(d.db.local_conninfo(), "wardcast-test");
     CHECK(test::value(admin, "SELECT title FROM entries WHERE ward = 'bo-de' AND seq = 5") ==
           entries[4].title);
+}
+
+TEST_CASE("a ward log rewritten with nothing new to ship is caught at the next round",
+          "[sync][district]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    District d({"bo-de"});
+    const fs::path file = d.dir.path / "bo-de.db";
+    const auto entries = test::write_tricky_log(file, "Phường Bồ Đề");
+    sync::Shipper shipper(file, 500);
+    sync::DistrictLink link(d.conninfo.at("bo-de"), "");
+    REQUIRE(shipper.round(link).error.empty());
+    rewrite_from(file, 5);  // the whole file again, every hash recomputed, nothing added
+    const sync::Round r = shipper.round(link);
+    INFO(r.error);
+    REQUIRE(r.refused_seq);
+    CHECK(r.found_here);
+    CHECK(r.parted_at == std::optional<std::int64_t>(5));
+    CHECK(r.waiting == 0);
+    CHECK(r.shipped == 0);
+    // The real program says so in one line, and exits 1 for --once.
+    const auto once = test::run_process({WARDCAST_SYNC, "--once", "--db", file.string(),
+                                         "--district", d.conninfo.at("bo-de"), "--socket",
+                                         (d.dir.path / "none.sock").string()});
+    CHECK(once.exit_code == 1);
+    CHECK(once.err == "wardcast-sync: entry " + std::to_string(entries.size()) +
+                          " of this ward's log is not the one the district received (another "
+                          "hash): the file was rewritten or replaced; this ward's log and the "
+                          "district's copy part at entry 5\n");
 }
 
 TEST_CASE("the link asks libpq to give up fast on a dead link, unless told otherwise", "[sync]") {
@@ -343,4 +376,158 @@ TEST_CASE("wardcast-sync killed with SIGKILL mid-batch: nothing doubled or lost"
                              (d.dir.path / "once.out").string() + " 2>&1";
     CHECK(WEXITSTATUS(std::system(once.c_str())) == 0);
     check_same_chain(d, file, "bo-de");
+}
+
+namespace {
+
+// wardcast-sync running in the background with `args`, its stderr in `err`; SIGTERM (then, if
+// it lingers, SIGKILL) when the test ends however it ends.
+class SyncProcess {
+  public:
+    SyncProcess(const std::string& args, const fs::path& err) {
+        const std::string command =
+            std::string("exec ") + WARDCAST_SYNC + " " + args + " 2>" + err.string();
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+    }
+    ~SyncProcess() {
+        if (pid_ > 0 && !stop(std::chrono::seconds(10))) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    SyncProcess(const SyncProcess&) = delete;
+    SyncProcess& operator=(const SyncProcess&) = delete;
+
+    /// SIGTERM, then waits up to `deadline` for it to exit; true when it did, with status 0.
+    bool stop(std::chrono::seconds deadline) {
+        ::kill(pid_, SIGTERM);
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        int status = 0;
+        while (::waitpid(pid_, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > until) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        pid_ = -1;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+
+  private:
+    pid_t pid_ = -1;
+};
+
+// Polls `sql` (a count) at the district until it reaches `want` or `deadline` passes; the last
+// count.
+std::int64_t wait_for_count(District& d, const std::string& sql, std::int64_t want,
+                            std::chrono::seconds deadline) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    std::int64_t n = d.count(sql);
+    while (n < want && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        n = d.count(sql);
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("wardcast-sync ships an entry as soon as it is written, not at its next heartbeat",
+          "[sync][district]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    District d({"bo-de"});
+    const fs::path file = d.dir.path / "bo-de.db";
+    const auto written = test::write_tricky_log(file, "Phường Bồ Đề");
+    const auto n = static_cast<std::int64_t>(written.size());
+    const fs::path err = d.dir.path / "sync.err";
+    // A heartbeat a minute: far more than any deadline below, so only prompt shipping can
+    // explain an entry arriving within them.
+    SyncProcess sync("--db " + file.string() + " --socket " +
+                         (d.dir.path / "no-daemon.sock").string() + " --district '" +
+                         d.conninfo.at("bo-de") + "' --interval 1m",
+                     err);
+    const std::string entries = "SELECT count(*) FROM entries WHERE ward = 'bo-de'";
+    const std::string heartbeats = "SELECT count(*) FROM ward_status WHERE ward = 'bo-de'";
+    // Its first round: what the file holds, and the first heartbeat.
+    REQUIRE(wait_for_count(d, entries, n, std::chrono::seconds(60)) == n);
+    REQUIRE(wait_for_count(d, heartbeats, 1, std::chrono::seconds(60)) == 1);
+
+    // wardcastd goes on writing: each entry reaches the district within seconds.
+    for (int i = 1; i <= 3; ++i) {
+        INFO("entry " << n + i);
+        record_more(file, 1);
+        CHECK(wait_for_count(d, entries, n + i, std::chrono::seconds(10)) == n + i);
+    }
+    check_same_chain(d, file, "bo-de");
+    // Shipping sent no heartbeat of its own: still the first, which says how often they come.
+    CHECK(d.count(heartbeats) == 1);
+    CHECK(d.count("SELECT (status->'sync'->>'interval_ms')::bigint FROM ward_status") == 60000);
+
+    // Watching the file holds no read transaction: wardcastd can still checkpoint its whole
+    // WAL away (a reader in a transaction would make a TRUNCATE checkpoint report busy).
+    {
+        sqlite3* writer = nullptr;
+        REQUIRE(sqlite3_open(file.c_str(), &writer) == SQLITE_OK);
+        sqlite3_busy_timeout(writer, 5000);
+        sqlite3_stmt* checkpoint = nullptr;
+        REQUIRE(sqlite3_prepare_v2(writer, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &checkpoint,
+                                   nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_step(checkpoint) == SQLITE_ROW);
+        CHECK(sqlite3_column_int(checkpoint, 0) == 0);  // not busy
+        sqlite3_finalize(checkpoint);
+        sqlite3_close(writer);
+        CHECK(fs::file_size(file.string() + "-wal") == 0);
+    }
+    record_more(file, 1);  // and it still sees what comes after
+    CHECK(wait_for_count(d, entries, n + 4, std::chrono::seconds(10)) == n + 4);
+
+    // SIGTERM ends it at once, mid-wait, with exit 0.
+    CHECK(sync.stop(std::chrono::seconds(5)));
+    std::ifstream in(err);
+    const std::string said((std::istreambuf_iterator<char>(in)), {});
+    CHECK(said == "wardcast-sync: shipped " + std::to_string(n) +
+                      " entries, the district holds up to " + std::to_string(n) +
+                      ", 0 waiting\n"
+                      "wardcast-sync: shipped 1 entry, the district holds up to " +
+                      std::to_string(n + 1) +
+                      ", 0 waiting\n"
+                      "wardcast-sync: shipped 1 entry, the district holds up to " +
+                      std::to_string(n + 2) +
+                      ", 0 waiting\n"
+                      "wardcast-sync: shipped 1 entry, the district holds up to " +
+                      std::to_string(n + 3) +
+                      ", 0 waiting\n"
+                      "wardcast-sync: shipped 1 entry, the district holds up to " +
+                      std::to_string(n + 4) + ", 0 waiting\n");
+}
+
+TEST_CASE("wardcast-sync keeps its connection, and opens a new one when the district restarts",
+          "[sync][district]") {
+    if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
+    test::PgServer server;  // this test's own: it restarts it
+    District d(server, {"bo-de"});
+    const fs::path file = d.dir.path / "bo-de.db";
+    const auto n = static_cast<std::int64_t>(test::write_tricky_log(file, "Phường Bồ Đề").size());
+    SyncProcess sync("--db " + file.string() + " --socket " +
+                         (d.dir.path / "no-daemon.sock").string() + " --district '" +
+                         d.conninfo.at("bo-de") + "' --interval 1m",
+                     d.dir.path / "sync.err");
+    const std::string entries = "SELECT count(*) FROM entries WHERE ward = 'bo-de'";
+    REQUIRE(wait_for_count(d, entries, n, std::chrono::seconds(60)) == n);
+    const std::string sessions =
+        "SELECT count(*) FROM pg_stat_activity WHERE usename = 'ward_bo_de'";
+    record_more(file, 1);
+    REQUIRE(wait_for_count(d, entries, n + 1, std::chrono::seconds(10)) == n + 1);
+    CHECK(d.count(sessions) == 1);  // the same connection shipped both rounds
+
+    // The district restarts while the ward is idle: the next entry goes on a new connection,
+    // without waiting for the back-off of an unreachable district.
+    server.stop();
+    server.start_again();
+    record_more(file, 1);
+    CHECK(wait_for_count(d, entries, n + 2, std::chrono::seconds(10)) == n + 2);
+    check_same_chain(d, file, "bo-de");
+    CHECK(sync.stop(std::chrono::seconds(5)));
 }

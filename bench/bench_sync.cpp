@@ -1,0 +1,498 @@
+// wardcast-sync against a PostgreSQL 15 of its own on 127.0.0.1 (tests/district/pg_server.hpp),
+// the ward logging in over TCP with its password, as a ward does:
+//   build/bench/bench_sync [ENTRIES]
+// (a) a backlog of ENTRIES (default 100,000) realistic entries, shipped whole by the real
+//     wardcast-sync --once, batch 500 and 5000, and by sync::Shipper in this process (the same
+//     SQL, without the program's start and heartbeat): entries/s.
+// (b) wardcast-sync running (--interval 1m): 200 entries appended one at a time by
+//     log::BroadcastLog, 50 to 100 ms apart; the delay from the append's return to the entry
+//     being visible at the district (polled every millisecond), and to its received_at (the
+//     server's clock at insert, same machine): p50, p99, max. Also the CPU wardcast-sync spends
+//     watching the file while idle.
+// Prints figures and their targets; never fails on time.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>  // pg_server.hpp uses chmod without including it
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/measure.hpp"
+#include "common/sha256.hpp"
+#include "district/pg.hpp"
+#include "district/schema.hpp"
+#include "district/wards.hpp"
+#include "log/broadcast_log.hpp"
+#include "sync/district_link.hpp"
+#include "sync/shipper.hpp"
+#include "tests/district/pg_server.hpp"
+#include "tests/schedules/schedule_files.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using wardcast::log::BroadcastLog;
+using wardcast::log::Instant;
+using wardcast::log::LogEntry;
+using wardcast::names::EntryKind;
+using wardcast::names::Status;
+using wardcast::names::Trigger;
+namespace fs = std::filesystem;
+namespace names = wardcast::names;
+namespace pg = wardcast::district::pg;
+using Clock = std::chrono::steady_clock;
+
+void check(int rc, sqlite3* db, const char* what) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
+    }
+}
+
+std::string hex(std::mt19937_64& rng) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out(64, '0');
+    for (char& c : out) c = digits[rng() % 16];
+    return out;
+}
+
+std::string dump(const std::vector<std::string>& list) { return nlohmann::json(list).dump(); }
+
+/// Appends entries straight into the real schema in one transaction (after bench_log's):
+/// BroadcastLog's own appends are fsync'd one by one, too slow for a large backlog. Same
+/// chain recipe; the file is left in WAL mode with its -wal and -shm, as wardcastd leaves it.
+class BulkWriter {
+  public:
+    explicit BulkWriter(const fs::path& path) {
+        check(sqlite3_open(path.c_str(), &db_), db_, "open");
+        exec("PRAGMA synchronous = OFF; BEGIN");
+        check(sqlite3_prepare_v2(
+                  db_,
+                  "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                  -1, &insert_, nullptr),
+              db_, "prepare");
+        check(
+            sqlite3_prepare_v2(db_, "INSERT INTO claims VALUES (?1, ?2, ?3)", -1, &claim_, nullptr),
+            db_, "prepare");
+    }
+    ~BulkWriter() {
+        sqlite3_finalize(insert_);
+        sqlite3_finalize(claim_);
+        sqlite3_close(db_);
+    }
+    BulkWriter(const BulkWriter&) = delete;
+    BulkWriter& operator=(const BulkWriter&) = delete;
+
+    std::int64_t append(LogEntry& e, bool claim) {
+        e.seq = ++seq_;
+        e.hash = BroadcastLog::entry_hash(e, prev_);
+        int i = 0;
+        auto text = [&](std::string_view s) {
+            sqlite3_bind_text(insert_, ++i, s.empty() ? "" : s.data(), static_cast<int>(s.size()),
+                              SQLITE_TRANSIENT);
+        };
+        auto integer = [&](const std::optional<std::int64_t>& v) {
+            v ? sqlite3_bind_int64(insert_, ++i, *v) : sqlite3_bind_null(insert_, ++i);
+        };
+        auto instant = [&](const std::optional<Instant>& v) {
+            v ? text(wardcast::log::format_utc(*v)) : (void)sqlite3_bind_null(insert_, ++i);
+        };
+        integer(e.seq), text(names::name(e.kind)), instant(e.recorded_at), text(e.station);
+        text(e.announcement_id), text(e.title), text(names::name_or_empty(e.trigger));
+        integer(e.uid), text(e.user);
+        text(dump(e.zones)), instant(e.scheduled), instant(e.started), instant(e.ended);
+        integer(e.lateness_ms), text(names::name_or_empty(e.status)), text(e.error);
+        text(dump(e.audio_sha256));
+        text(e.schedule_sha256), integer(e.on_air_seq), text(e.command), text(e.result);
+        text(prev_), text(e.hash), integer(e.aired_ms);
+        check(sqlite3_step(insert_), db_, "insert");
+        sqlite3_reset(insert_);
+        if (claim) {
+            const std::string at = wardcast::log::format_utc(*e.scheduled);
+            sqlite3_bind_text(claim_, 1, e.announcement_id.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(claim_, 2, at.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(claim_, 3, e.seq);
+            check(sqlite3_step(claim_), db_, "claim");
+            sqlite3_reset(claim_);
+        }
+        prev_ = e.hash;
+        return e.seq;
+    }
+    std::int64_t count() const { return seq_; }
+    void commit() { exec("COMMIT"); }
+
+  private:
+    void exec(const char* sql) {
+        check(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), db_, sql);
+    }
+
+    sqlite3* db_ = nullptr;
+    sqlite3_stmt* insert_ = nullptr;
+    sqlite3_stmt* claim_ = nullptr;
+    std::int64_t seq_ = 0;
+    std::string prev_ = std::string(64, '0');
+};
+
+/// A ward's days as bench_log makes them: 200 announcements over 40 zones, about 450 firings a
+/// day, mostly played (an on_air entry and its outcome), some not aired or failed, five
+/// operator commands a day.
+void make_log(const fs::path& path, std::int64_t target) {
+    const std::string schedule =
+        "version: 1\nstation: { name: \"Phường Bồ Đề\", timezone: Asia/Ho_Chi_Minh }\n"
+        "zones: [{ id: all, output: auto }]\nannouncements: []\n";
+    std::mt19937_64 rng(20270301);
+    const std::string schedule_sha = wardcast::sha256_hex(schedule);
+    {
+        BroadcastLog log(path);  // the schema, WAL mode, and the -wal/-shm that stay
+        log.remember_schedule(schedule_sha, schedule, "/etc/wardcast/schedule.yaml");
+    }
+    std::vector<std::string> titles, audio;
+    for (int a = 0; a < 200; ++a) {
+        titles.push_back("Thông báo số " + std::to_string(a) +
+                         ": lịch tiêm chủng, vệ sinh môi trường");
+        audio.push_back(hex(rng));
+    }
+    const std::string chime = hex(rng);
+    const char* users[] = {"tuan", "lan", "minh"};
+    const char* commands[] = {"pause", "resume", "play a17", "volume all 0.6", "stop"};
+
+    BulkWriter w(path);
+    const Instant first_day = wardcast::log::parse_utc("2026-01-01T00:00:00.000Z").value();
+    for (Instant day = first_day; w.count() < target; day += 24h) {
+        for (int k = 0; k < 450 && w.count() < target; ++k) {
+            const int a = static_cast<int>(rng() % 200);
+            LogEntry e;
+            e.station = "Phường Bồ Đề";
+            e.announcement_id = "a" + std::to_string(a);
+            e.title = titles[a];
+            e.trigger = k % 100 == 0 ? Trigger::catch_up : Trigger::schedule;
+            for (int z = 0, n = 1 + static_cast<int>(rng() % 3); z < n; ++z) {
+                e.zones.push_back("to-dan-pho-" + std::to_string(rng() % 40));
+            }
+            e.scheduled = day - 90min + std::chrono::seconds(k * 128);
+            e.schedule_sha256 = schedule_sha;
+            e.audio_sha256 = {chime, audio[a]};
+            const int roll = static_cast<int>(rng() % 100);
+            if (roll < 4) {
+                e.kind = EntryKind::broadcast;
+                e.status = roll < 3 ? Status::skipped : Status::missed;
+                e.error = roll < 3 ? "zones busy with a" + std::to_string(rng() % 200) +
+                                         " until 06:31; waited longer than max_delay 10m"
+                                   : "the daemon was down; later than catch_up 5m";
+                e.aired_ms = 0;
+                e.recorded_at = *e.scheduled + 11min;
+                w.append(e, true);
+                continue;
+            }
+            const auto late =
+                std::chrono::milliseconds(rng() % 20 == 0 ? rng() % 300000 : rng() % 900);
+            e.kind = EntryKind::on_air;
+            e.started = *e.scheduled + late;
+            e.lateness_ms = late.count();
+            e.recorded_at = *e.started;
+            const std::int64_t on_air = w.append(e, true);
+            e.kind = EntryKind::broadcast;
+            e.on_air_seq = on_air;
+            e.ended = *e.started + std::chrono::seconds(40 + rng() % 120);
+            e.recorded_at = *e.ended;
+            e.status = roll < 94   ? Status::played
+                       : roll < 97 ? Status::failed
+                       : roll < 98 ? Status::preempted
+                                   : Status::cancelled;
+            if (e.status == Status::failed) e.error = "alsa:hw:1: device busy";
+            e.aired_ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(*e.ended - *e.started)
+                    .count();
+            w.append(e, false);
+        }
+        for (int k = 0; k < 5 && w.count() < target; ++k) {
+            LogEntry op;
+            op.kind = EntryKind::operator_command;
+            op.station = "Phường Bồ Đề";
+            op.trigger = Trigger::operator_request;
+            op.uid = 1000 + k % 3;
+            op.user = users[k % 3];
+            op.command = commands[rng() % 5];
+            op.result = "ok";
+            op.schedule_sha256 = schedule_sha;
+            op.recorded_at = day + std::chrono::minutes(60 + rng() % 600);
+            w.append(op, false);
+        }
+    }
+    w.commit();
+}
+
+/// The district: its own server, a database, the schema, and wards added on demand, each with
+/// its connection string over 127.0.0.1 and its password file.
+class District {
+  public:
+    explicit District(const fs::path& dir) : dir_(dir) {
+        pg::Connection admin(server_.local_conninfo("postgres"), "bench_sync");
+        admin.exec("CREATE DATABASE wardcast ENCODING 'UTF8' TEMPLATE template0", {}, "createdb");
+        pg::Connection db(local(), "bench_sync");
+        wardcast::district::init_schema(db);
+    }
+    std::string local() const { return server_.local_conninfo("wardcast"); }
+
+    /// Adds `ward`; the connection string its wardcast-sync uses.
+    std::string add_ward(const std::string& ward) {
+        pg::Connection db(local(), "bench_sync");
+        wardcast::district::AddWardOptions options;
+        options.host = "127.0.0.1";
+        options.sslmode = "require";
+        const auto added = wardcast::district::add_ward(db, ward, options);
+        const fs::path passfile = dir_ / ("pgpass-" + ward);
+        {
+            std::ofstream out(passfile);
+            out << added.passfile_line << '\n';
+        }
+        fs::permissions(passfile, fs::perms::owner_read | fs::perms::owner_write);
+        // The server has no TLS here: the printed string with sslmode overridden.
+        return added.conninfo + " sslmode=disable passfile=" + passfile.string();
+    }
+
+  private:
+    wardcast::test::PgServer server_;
+    fs::path dir_;
+};
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void backlog(District& district, const fs::path& db, double entries) {
+    std::printf("(a) a backlog of %.0f entries shipped to an empty district's copy, over TCP\n",
+                entries);
+    std::printf(
+        "    target: > 2,000 entries/s (100,000 entries, some 100 days of a ward, in a "
+        "minute)\n");
+    for (const int batch : {500, 5000}) {
+        const std::string ward = "once-" + std::to_string(batch);
+        const std::string conninfo = district.add_ward(ward);
+        const wardcast::bench::Measure m = wardcast::bench::measure(
+            {WARDCAST_SYNC, "--once", "--db", db.string(), "--socket", "/nonexistent/control.sock",
+             "--district", conninfo, "--batch", std::to_string(batch)});
+        std::printf(
+            "    wardcast-sync --once --batch %-5d %7.2f s  %7.0f entries/s  (its cpu %.2f "
+            "s, the rest is the server's)  exit %d\n",
+            batch, m.seconds, entries / m.seconds, m.cpu_seconds, m.exit_code);
+    }
+    for (const std::size_t batch : {500, 5000}) {
+        const std::string ward = "shipper-" + std::to_string(batch);
+        const std::string conninfo = district.add_ward(ward);
+        wardcast::sync::Shipper shipper(db, batch);
+        const auto start = Clock::now();
+        wardcast::sync::DistrictLink link(conninfo, ward);
+        const wardcast::sync::Round r = shipper.round(link);
+        const double s = seconds_since(start);
+        std::printf(
+            "    sync::Shipper, batch %-5zu         %7.2f s  %7.0f entries/s  (%lld shipped%s%s)\n",
+            batch, s, static_cast<double>(r.shipped) / s, static_cast<long long>(r.shipped),
+            r.error.empty() ? "" : "; ", r.error.c_str());
+    }
+}
+
+/// wardcast-sync in the background; SIGTERM when done.
+class Running {
+  public:
+    explicit Running(const std::vector<std::string>& argv) {
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        pid_ = fork();
+        if (pid_ == 0) {
+            const int null = open("/dev/null", O_WRONLY);
+            dup2(null, 2);
+            execv(args[0], args.data());
+            _exit(127);
+        }
+    }
+    ~Running() {
+        kill(pid_, SIGTERM);
+        waitpid(pid_, nullptr, 0);
+    }
+    Running(const Running&) = delete;
+    Running& operator=(const Running&) = delete;
+
+    /// The CPU time it used so far (user + system), from /proc.
+    double cpu_seconds() const {
+        std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), {});
+        const auto close = stat.rfind(')');
+        std::istringstream fields(stat.substr(close + 2));
+        std::string field;
+        long long utime = 0, stime = 0;
+        for (int i = 3; fields >> field; ++i) {
+            if (i == 14) utime = std::stoll(field);
+            if (i == 15) {
+                stime = std::stoll(field);
+                break;
+            }
+        }
+        return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+
+  private:
+    pid_t pid_ = -1;
+};
+
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
+}
+
+void prompt(District& district, const fs::path& dir) {
+    constexpr int count = 200;
+    std::printf(
+        "\n(b) wardcast-sync running (--interval 1m); %d entries appended one at a time, "
+        "50-100 ms apart\n",
+        count);
+    std::printf(
+        "    target: p99 < 250 ms from the append's return (it looks at the file every "
+        "100 ms, then one round: a few round trips)\n");
+    const std::string conninfo = district.add_ward("prompt");
+    const fs::path db = dir / "prompt.db";
+    BroadcastLog log(db);  // kept open, as wardcastd keeps it
+    LogEntry op;
+    op.station = "Phường Bồ Đề";
+    op.trigger = Trigger::operator_request;
+    op.uid = 1001;
+    op.user = "lan";
+    op.result = "ok";
+    op.command = "volume all 0.6";
+    log.record_operator(op);
+
+    Running sync({WARDCAST_SYNC, "--db", db.string(), "--socket", "/nonexistent/control.sock",
+                  "--district", conninfo, "--interval", "1m"});
+    pg::Connection watcher(district.local(), "bench_sync");
+    auto held = [&] {
+        return watcher
+            .exec("SELECT coalesce(max(seq), 0) FROM public.entries WHERE ward = 'prompt'", {},
+                  "poll")
+            .int64(0, 0);
+    };
+    const auto ready_by = Clock::now() + 60s;
+    while (held() < 1 && Clock::now() < ready_by) std::this_thread::sleep_for(10ms);
+    if (held() < 1) {
+        std::printf("    wardcast-sync did not ship its first entry within 60 s\n");
+        return;
+    }
+    // Idle: what watching the file costs.
+    const double cpu_before = sync.cpu_seconds();
+    std::this_thread::sleep_for(5s);
+    const double idle_cpu = (sync.cpu_seconds() - cpu_before) / 5.0;
+
+    // The appends keep their own pace (as wardcastd's do), on a thread of their own, whatever
+    // the district does; this thread polls the district and notes when each entry appears.
+    std::vector<Clock::time_point> committed(count);
+    std::vector<double> committed_wall_ms(count);
+    std::atomic<int> appended{0};
+    const std::int64_t first_seq = held() + 1;
+    std::thread appender([&] {
+        std::mt19937 rng(7);
+        LogEntry e = op;
+        for (int i = 0; i < count; ++i) {
+            const auto next = Clock::now() + std::chrono::milliseconds(50 + rng() % 51);
+            e.command = "volume loa-" + std::to_string(i % 7) + " 0.80";
+            log.record_operator(e);
+            committed[static_cast<std::size_t>(i)] = Clock::now();
+            committed_wall_ms[static_cast<std::size_t>(i)] =
+                std::chrono::duration<double, std::milli>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+            appended.store(i + 1, std::memory_order_release);
+            std::this_thread::sleep_until(next);
+        }
+    });
+    std::vector<double> polled;
+    const auto give_up = Clock::now() + std::chrono::seconds(count / 10 + 30);
+    for (std::int64_t seen = first_seq - 1;
+         seen < first_seq - 1 + count && Clock::now() < give_up;) {
+        const std::int64_t now_held = held();
+        const auto at = Clock::now();
+        const int done = appended.load(std::memory_order_acquire);
+        for (; seen < now_held && seen - first_seq + 1 < done; ++seen) {
+            const auto i = static_cast<std::size_t>(seen - first_seq + 1);
+            polled.push_back(std::chrono::duration<double, std::milli>(at - committed[i]).count());
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    appender.join();
+    const int lost = count - static_cast<int>(polled.size());
+    std::vector<double> received;
+    const auto rows = watcher.exec(
+        "SELECT seq, extract(epoch FROM received_at) * 1000 FROM public.entries WHERE ward = "
+        "'prompt' AND seq >= $1 ORDER BY seq",
+        {std::to_string(first_seq)}, "received_at");
+    for (int r = 0; r < rows.rows() && r < count; ++r) {
+        received.push_back(
+            std::stod(rows.text(r, 1)) -
+            committed_wall_ms[static_cast<std::size_t>(rows.int64(r, 0) - first_seq)]);
+    }
+    const auto heartbeats =
+        watcher.exec("SELECT count(*) FROM public.ward_status WHERE ward = 'prompt'", {}, "count")
+            .int64(0, 0);
+    if (polled.empty() || received.empty()) {
+        std::printf("    no entry arrived\n");
+        return;
+    }
+    std::printf(
+        "    append -> visible at the district (polled every 1 ms): p50 %6.1f ms  p99 "
+        "%6.1f ms  max %6.1f ms\n",
+        percentile(polled, 0.5), percentile(polled, 0.99), percentile(polled, 1.0));
+    std::printf(
+        "    append -> received_at (server's clock at insert):     p50 %6.1f ms  p99 "
+        "%6.1f ms  max %6.1f ms\n",
+        percentile(received, 0.5), percentile(received, 0.99), percentile(received, 1.0));
+    std::printf(
+        "    %zu of %d arrived (%d did not in time); heartbeats sent meanwhile: %lld "
+        "(one a minute)\n",
+        polled.size(), count, lost, static_cast<long long>(heartbeats));
+    std::printf("    watching the file while idle: %.2f%% of a core\n", idle_cpu * 100);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const std::int64_t target = argc > 1 ? std::atoll(argv[1]) : 100000;
+        wardcast::test::TempDir dir;
+        if (!wardcast::test::PgServer::installed()) {
+            std::printf("bench_sync: PostgreSQL 15 is not installed (apt install postgresql-15)\n");
+            return 0;
+        }
+        const fs::path db = dir.path() / "broadcasts.db";
+        auto start = Clock::now();
+        make_log(db, target);
+        std::printf("ward log: %lld entries written in %.1f s\n", static_cast<long long>(target),
+                    seconds_since(start));
+        start = Clock::now();
+        District district(dir.path());
+        std::printf(
+            "district: PostgreSQL 15 started and initialised in %.1f s (fsync=off, as "
+            "the tests' server: a real one adds a WAL flush per batch)\n\n",
+            seconds_since(start));
+        backlog(district, db, static_cast<double>(target));
+        prompt(district, dir.path());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_sync: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -32,15 +32,18 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bulk_log.hpp"
 #include "bench/measure.hpp"
 #include "common/sha256.hpp"
 #include "district/pg.hpp"
 #include "district/schema.hpp"
+#include "district/store.hpp"
 #include "district/wards.hpp"
 #include "log/broadcast_log.hpp"
 #include "sync/district_link.hpp"
 #include "sync/shipper.hpp"
 #include "tests/district/pg_server.hpp"
+#include "tests/e2e/process.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
 namespace {
@@ -57,96 +60,8 @@ namespace names = wardcast::names;
 namespace pg = wardcast::district::pg;
 using Clock = std::chrono::steady_clock;
 
-void check(int rc, sqlite3* db, const char* what) {
-    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
-    }
-}
-
-std::string hex(std::mt19937_64& rng) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out(64, '0');
-    for (char& c : out) c = digits[rng() % 16];
-    return out;
-}
-
-std::string dump(const std::vector<std::string>& list) { return nlohmann::json(list).dump(); }
-
-/// Appends entries straight into the real schema in one transaction (after bench_log's):
-/// BroadcastLog's own appends are fsync'd one by one, too slow for a large backlog. Same
-/// chain recipe; the file is left in WAL mode with its -wal and -shm, as wardcastd leaves it.
-class BulkWriter {
-  public:
-    explicit BulkWriter(const fs::path& path) {
-        check(sqlite3_open(path.c_str(), &db_), db_, "open");
-        exec("PRAGMA synchronous = OFF; BEGIN");
-        check(sqlite3_prepare_v2(
-                  db_,
-                  "INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
-                  -1, &insert_, nullptr),
-              db_, "prepare");
-        check(
-            sqlite3_prepare_v2(db_, "INSERT INTO claims VALUES (?1, ?2, ?3)", -1, &claim_, nullptr),
-            db_, "prepare");
-    }
-    ~BulkWriter() {
-        sqlite3_finalize(insert_);
-        sqlite3_finalize(claim_);
-        sqlite3_close(db_);
-    }
-    BulkWriter(const BulkWriter&) = delete;
-    BulkWriter& operator=(const BulkWriter&) = delete;
-
-    std::int64_t append(LogEntry& e, bool claim) {
-        e.seq = ++seq_;
-        e.hash = BroadcastLog::entry_hash(e, prev_);
-        int i = 0;
-        auto text = [&](std::string_view s) {
-            sqlite3_bind_text(insert_, ++i, s.empty() ? "" : s.data(), static_cast<int>(s.size()),
-                              SQLITE_TRANSIENT);
-        };
-        auto integer = [&](const std::optional<std::int64_t>& v) {
-            v ? sqlite3_bind_int64(insert_, ++i, *v) : sqlite3_bind_null(insert_, ++i);
-        };
-        auto instant = [&](const std::optional<Instant>& v) {
-            v ? text(wardcast::log::format_utc(*v)) : (void)sqlite3_bind_null(insert_, ++i);
-        };
-        integer(e.seq), text(names::name(e.kind)), instant(e.recorded_at), text(e.station);
-        text(e.announcement_id), text(e.title), text(names::name_or_empty(e.trigger));
-        integer(e.uid), text(e.user);
-        text(dump(e.zones)), instant(e.scheduled), instant(e.started), instant(e.ended);
-        integer(e.lateness_ms), text(names::name_or_empty(e.status)), text(e.error);
-        text(dump(e.audio_sha256));
-        text(e.schedule_sha256), integer(e.on_air_seq), text(e.command), text(e.result);
-        text(prev_), text(e.hash), integer(e.aired_ms);
-        check(sqlite3_step(insert_), db_, "insert");
-        sqlite3_reset(insert_);
-        if (claim) {
-            const std::string at = wardcast::log::format_utc(*e.scheduled);
-            sqlite3_bind_text(claim_, 1, e.announcement_id.c_str(), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(claim_, 2, at.c_str(), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(claim_, 3, e.seq);
-            check(sqlite3_step(claim_), db_, "claim");
-            sqlite3_reset(claim_);
-        }
-        prev_ = e.hash;
-        return e.seq;
-    }
-    std::int64_t count() const { return seq_; }
-    void commit() { exec("COMMIT"); }
-
-  private:
-    void exec(const char* sql) {
-        check(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), db_, sql);
-    }
-
-    sqlite3* db_ = nullptr;
-    sqlite3_stmt* insert_ = nullptr;
-    sqlite3_stmt* claim_ = nullptr;
-    std::int64_t seq_ = 0;
-    std::string prev_ = std::string(64, '0');
-};
+using wardcast::bench::BulkWriter;
+using wardcast::bench::hex;
 
 /// A ward's days as bench_log makes them: 200 announcements over 40 zones, about 450 firings a
 /// day, mostly played (an on_air entry and its outcome), some not aired or failed, five
@@ -469,6 +384,117 @@ void prompt(District& district, const fs::path& dir) {
 
 }  // namespace
 
+/// (c) `wardcast-district report` for one month of `wards` wards, each with 30 announcements
+/// airing daily (their on_air and outcome entries, as wardcastd writes them: 3,721 entries a
+/// ward), stored through the store's own insert path (the chain trigger on every row).
+void district_report(District& district, int wards) {
+    std::printf(
+        "\n(c) wardcast-district report --month 2026-12 for %d wards x 30 announcements "
+        "a day\n",
+        wards);
+    std::string yaml =
+        "version: 1\nstation: { name: \"Phường\", timezone: Asia/Ho_Chi_Minh }\n"
+        "zones: [{ id: loa, output: auto }]\nannouncements:\n";
+    for (int a = 0; a < 30; ++a) {
+        char at[8];
+        std::snprintf(at, sizeof at, "%02d:%02d", 6 + a / 4, (a % 4) * 15);
+        yaml += "  - { id: a" + std::to_string(a) + ", title: \"Tuyên truyền cải cách hành chính " +
+                std::to_string(a) + "\", zones: [loa], audio: a" + std::to_string(a) +
+                ".ogg, at: [\"" + at + "\"] }\n";
+    }
+    const std::string sha = wardcast::sha256_hex(yaml);
+    const Instant loaded = wardcast::log::parse_utc("2026-11-30T10:00:00.000Z").value();
+    const Instant first =
+        wardcast::log::parse_utc("2026-11-30T17:00:00.000Z").value();  // 00:00 +07
+    pg::Connection admin(district.local(), "bench_sync");
+    const auto start = Clock::now();
+    std::int64_t stored = 0;
+    for (int w = 0; w < wards; ++w) {
+        const std::string ward = "phuong-" + std::to_string(w);
+        district.add_ward(ward);
+        wardcast::district::insert_schedules(admin, ward,
+                                             {{sha, yaml, "/etc/wardcast/schedule.yaml", loaded}});
+        std::vector<LogEntry> entries;
+        std::string prev = std::string(64, '0');
+        std::int64_t seq = 0;
+        auto add = [&](LogEntry e) {
+            e.seq = ++seq;
+            e.prev_hash = prev;
+            e.hash = BroadcastLog::entry_hash(e, prev);
+            prev = e.hash;
+            entries.push_back(std::move(e));
+            return e.seq;
+        };
+        LogEntry load;
+        load.kind = EntryKind::operator_command;
+        load.station = "Phường " + std::to_string(w);
+        load.recorded_at = loaded;
+        load.command =
+            names::load_schedule_entry("/etc/wardcast/schedule.yaml", names::LoadReason::start);
+        load.result = "ok";
+        load.user = "wardcast";
+        load.schedule_sha256 = sha;
+        add(load);
+        for (int day = 0; day < 31; ++day) {
+            for (int a = 0; a < 30; ++a) {
+                LogEntry e;
+                e.station = load.station;
+                e.announcement_id = "a" + std::to_string(a);
+                e.title = "Tuyên truyền cải cách hành chính " + std::to_string(a);
+                e.trigger = Trigger::schedule;
+                e.zones = {"loa"};
+                e.scheduled = first + std::chrono::hours(24 * day + 6 + a / 4) +
+                              std::chrono::minutes((a % 4) * 15);
+                e.schedule_sha256 = sha;
+                e.kind = EntryKind::on_air;
+                e.started = *e.scheduled + 2ms;
+                e.lateness_ms = 2;
+                e.recorded_at = *e.started;
+                const auto on_air = add(e);
+                e.kind = EntryKind::broadcast;
+                e.on_air_seq = on_air;
+                e.ended = *e.started + 90s;
+                e.recorded_at = *e.ended;
+                e.aired_ms = 90000;
+                e.status = (day * 30 + a + w) % 50 == 0 ? Status::failed : Status::played;
+                if (e.status == Status::failed) e.error = "alsa:hw:1: device busy";
+                add(e);
+            }
+        }
+        for (std::size_t i = 0; i < entries.size(); i += 2000) {
+            std::vector<LogEntry> batch(
+                entries.begin() + static_cast<std::ptrdiff_t>(i),
+                entries.begin() + static_cast<std::ptrdiff_t>(std::min(i + 2000, entries.size())));
+            wardcast::district::insert_entries(admin, ward, batch);
+        }
+        stored += static_cast<std::int64_t>(entries.size());
+    }
+    std::printf("    stored %lld entries of %d wards in %.1f s\n", static_cast<long long>(stored),
+                wards, seconds_since(start));
+    std::printf(
+        "    target: none given; a district auditor's monthly page should come in seconds\n");
+    for (const char* form : {"", "--json", "--csv"}) {
+        std::vector<std::string> argv = {WARDCAST_DISTRICT, "--db",    district.local(),
+                                         "report",          "--month", "2026-12"};
+        if (*form) argv.push_back(form);
+        // Best of three runs, to the null device.
+        double best = 1e9, cpu = 0;
+        int code = 0;
+        for (int run = 0; run < 3; ++run) {
+            const auto m = wardcast::bench::measure(argv, {});
+            if (m.seconds < best) best = m.seconds, cpu = m.cpu_seconds;
+            code = m.exit_code;
+        }
+        std::printf("    report %-7s %6.2f s (best of 3; its cpu %.2f s)  exit %d\n",
+                    *form ? form : "(table)", best, cpu, code);
+    }
+    const std::string r = wardcast::test::run_process({WARDCAST_DISTRICT, "--db", district.local(),
+                                                       "report", "--month", "2026-12", "--json"})
+                              .out;
+    const auto last = r.substr(r.rfind('\n', r.size() - 2) + 1);
+    std::printf("    district total: %s", last.c_str());
+}
+
 int main(int argc, char** argv) {
     try {
         const std::int64_t target = argc > 1 ? std::atoll(argv[1]) : 100000;
@@ -490,6 +516,7 @@ int main(int argc, char** argv) {
             seconds_since(start));
         backlog(district, db, static_cast<double>(target));
         prompt(district, dir.path());
+        district_report(district, argc > 2 ? std::atoi(argv[2]) : 200);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_sync: %s\n", e.what());
         return 1;

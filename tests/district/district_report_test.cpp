@@ -83,22 +83,11 @@ TEST_CASE(
     "the district's total",
     "[district][report]") {
     if (!test::PgServer::installed()) WARDCAST_SKIP("PostgreSQL 15 is not installed");
-    test::TestDatabase db(test::shared_pg_server());
-    test::LogDir dir;
     const std::vector<std::string> wards = {"bo-de", "gia-thuy", "ngoc-lam", "thach-ban"};
-    std::map<std::string, std::string> conninfo;
-    {
-        district::pg::Connection admin(db.local_conninfo(), "wardcast-test");
-        district::init_schema(admin);
-        for (const auto& ward : wards) {
-            district::AddWardOptions options;
-            options.host = "127.0.0.1";
-            const auto added = district::add_ward(admin, ward, options);
-            const auto passfile =
-                test::write_passfile(dir.path, added.passfile_line, "pgpass-" + ward);
-            conninfo[ward] = added.conninfo + " sslmode=disable passfile=" + passfile.string();
-        }
-    }
+    test::District district(wards);
+    const test::TestDatabase& db = district.db;
+    const test::LogDir& dir = district.dir;
+    const std::map<std::string, std::string>& conninfo = district.conninfo;
     for (const auto& ward : wards) fs::create_directories(dir.path / ward);
     auto db_of = [&](const std::string& ward) { return dir.path / ward / "broadcasts.db"; };
     auto write = [&](const std::string& ward, const std::string& name, const std::string& text) {

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -118,6 +119,31 @@ inline std::string value(district::pg::Connection& conn, const std::string& sql,
     REQUIRE(r.rows() > 0);
     return r.text(0, 0);
 }
+
+/// A district with its schema and `wards` added; each ward's conninfo with its passfile.
+struct District {
+    TestDatabase db;
+    LogDir dir;
+    std::map<std::string, std::string> conninfo;
+
+    explicit District(const std::vector<std::string>& wards)
+        : District(shared_pg_server(), wards) {}
+    District(PgServer& server, const std::vector<std::string>& wards) : db(server) {
+        district::pg::Connection admin(db.local_conninfo(), "wardcast-test");
+        district::init_schema(admin);
+        for (const auto& ward : wards) {
+            district::AddWardOptions options;
+            options.host = "127.0.0.1";
+            const auto added = district::add_ward(admin, ward, options);
+            const auto passfile = write_passfile(dir.path, added.passfile_line, "pgpass-" + ward);
+            conninfo[ward] = added.conninfo + " sslmode=disable passfile=" + passfile.string();
+        }
+    }
+    std::int64_t count(const std::string& sql) {
+        district::pg::Connection admin(db.local_conninfo(), "wardcast-test");
+        return std::stoll(value(admin, sql));
+    }
+};
 
 /// A schedule text (Vietnamese, as the daemon stores it) and its SHA-256.
 inline std::string schedule_text() {

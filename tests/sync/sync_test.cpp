@@ -28,35 +28,10 @@
 
 namespace fs = std::filesystem;
 using namespace wardcast;
+using wardcast::test::District;
 using wardcast::test::LogDir;
 
 namespace {
-
-// A district with its schema and `wards` added; each ward's conninfo with its passfile.
-struct District {
-    test::TestDatabase db;
-    LogDir dir;
-    std::map<std::string, std::string> conninfo;
-
-    explicit District(const std::vector<std::string>& wards)
-        : District(test::shared_pg_server(), wards) {}
-    District(test::PgServer& server, const std::vector<std::string>& wards) : db(server) {
-        district::pg::Connection admin(db.local_conninfo(), "wardcast-test");
-        district::init_schema(admin);
-        for (const auto& ward : wards) {
-            district::AddWardOptions options;
-            options.host = "127.0.0.1";
-            const auto added = district::add_ward(admin, ward, options);
-            const auto passfile =
-                test::write_passfile(dir.path, added.passfile_line, "pgpass-" + ward);
-            conninfo[ward] = added.conninfo + " sslmode=disable passfile=" + passfile.string();
-        }
-    }
-    std::int64_t count(const std::string& sql) {
-        district::pg::Connection admin(db.local_conninfo(), "wardcast-test");
-        return std::stoll(test::value(admin, sql));
-    }
-};
 
 // Changes entry `from`'s title in the ward's file and recomputes the chain from there with the
 // documented recipe, as someone rewriting the ward's history would.

@@ -28,7 +28,7 @@ int run_init(const std::string& conninfo, std::ostream& out) {
             << (done.from == 0 ? "created at version " + std::to_string(done.to)
                                : "migrated from version " + std::to_string(done.from) + " to " +
                                      std::to_string(done.to))
-            << " (roles " << ward_group << ", " << auditor_group << ")\n";
+            << " (roles " << ward_group << ", " << auditor_group << ", " << operator_group << ")\n";
     }
     return exit_ok;
 }

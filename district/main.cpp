@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "audio/audio_library.hpp"
+#include "district/campaigns.hpp"
 #include "district/commands.hpp"
 #include "district/report.hpp"
 #include "district/status.hpp"
@@ -62,6 +64,33 @@ int main(int argc, char** argv) {
     report_cmd->add_flag("--json", report_options.json,
                          "one JSON object a line, the district's total last");
 
+    auto* campaign_cmd = app.add_subcommand(
+        "campaign", "Publish campaign files to the wards, list them, withdraw them");
+    campaign_cmd->require_subcommand(1);
+    std::string campaign_file;
+    std::optional<std::string> campaign_id;
+    std::vector<std::string> campaign_wards;
+    auto* campaign_add = campaign_cmd->add_subcommand(
+        "add",
+        "Check an announcements: file and publish it with its audio for the wards (a new "
+        "version when the campaign exists)");
+    campaign_add->add_option("FILE", campaign_file, "the campaign file (announcements: only)")
+        ->required();
+    campaign_add->add_option("--ward", campaign_wards,
+                             "a ward to publish for (repeatable; default every ward)");
+    campaign_add->add_option("--id", campaign_id,
+                             "the campaign's id (default: the file's name without .yaml)");
+    bool campaign_json = false;
+    auto* campaign_list = campaign_cmd->add_subcommand(
+        "list", "Every campaign, its latest version, and each ward's state");
+    campaign_list->add_flag("--json", campaign_json, "one JSON object per campaign");
+    std::string withdraw_id;
+    auto* campaign_withdraw = campaign_cmd->add_subcommand(
+        "withdraw", "Remove a campaign from the wards at their next round");
+    campaign_withdraw->add_option("ID", withdraw_id, "the campaign's id")->required();
+    campaign_withdraw->add_option("--ward", campaign_wards,
+                                  "only from this ward (repeatable; default every ward)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -80,6 +109,14 @@ int main(int argc, char** argv) {
         if (*init_cmd) return run_init(conninfo, std::cout);
         if (*add_cmd) return run_add_ward(conninfo, ward, add, std::cout);
         if (*status_cmd) return run_status(conninfo, status_json, std::cout);
+        if (*campaign_add) {
+            wardcast::audio::AudioLibrary audio;
+            return run_campaign_add(conninfo, campaign_file, campaign_id, campaign_wards, audio,
+                                    std::cout, std::cerr);
+        }
+        if (*campaign_list) return run_campaign_list(conninfo, campaign_json, std::cout);
+        if (*campaign_withdraw)
+            return run_campaign_withdraw(conninfo, withdraw_id, campaign_wards, std::cout);
         if (*report_cmd) return run_report(conninfo, report_options, std::cout, std::cerr);
         if (*verify_cmd)
             return run_verify(conninfo, verify_ward, verify_json, std::cout, std::cerr);

@@ -99,17 +99,50 @@ Error Connection::error(const std::string& what, pg_result* result) const {
     return Error(what, state ? state : "", message);
 }
 
-Result Connection::exec(const std::string& sql, const std::vector<Param>& params,
-                        const std::string& what) {
+namespace {
+
+// PQexecParams with text parameters (and a binary one last when `bytes`), the result in
+// `result_format` (0 text, 1 binary).
+pg_result* run(pg_conn* conn, const std::string& sql, const std::vector<Param>& params,
+               const std::string_view* bytes, int result_format) {
     std::vector<const char*> values;
-    values.reserve(params.size());
+    std::vector<int> lengths, formats;
+    values.reserve(params.size() + 1);
     for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
-    pg_result* r = PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
-                                values.data(), nullptr, nullptr, 0);
+    if (bytes) {
+        lengths.assign(params.size() + 1, 0);
+        formats.assign(params.size() + 1, 0);
+        values.push_back(bytes->data());
+        lengths.back() = static_cast<int>(bytes->size());
+        formats.back() = 1;
+    }
+    return PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                        bytes ? lengths.data() : nullptr, bytes ? formats.data() : nullptr,
+                        result_format);
+}
+
+}  // namespace
+
+Result Connection::checked(pg_result* r, const std::string& what) const {
     Result result(r);  // owns it, whatever follows
     const ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw error(what, r);
     return result;
+}
+
+Result Connection::exec(const std::string& sql, const std::vector<Param>& params,
+                        const std::string& what) {
+    return checked(run(conn_.get(), sql, params, nullptr, 0), what);
+}
+
+Result Connection::exec_with_bytes(const std::string& sql, const std::vector<Param>& params,
+                                   std::string_view bytes, const std::string& what) {
+    return checked(run(conn_.get(), sql, params, &bytes, 0), what);
+}
+
+Result Connection::exec_binary_result(const std::string& sql, const std::vector<Param>& params,
+                                      const std::string& what) {
+    return checked(run(conn_.get(), sql, params, nullptr, 1), what);
 }
 
 void Connection::exec_script(const std::string& sql, const std::string& what) {

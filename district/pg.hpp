@@ -72,6 +72,13 @@ class Connection {
     /// Runs one statement with $1… parameters (text, or NULL), as one unnamed prepared
     /// statement. Throws Error "WHAT: MESSAGE" when it fails.
     Result exec(const std::string& sql, const std::vector<Param>& params, const std::string& what);
+    /// As exec, with `bytes` sent as one more parameter, in binary (a bytea $N+1 after the
+    /// N text `params`): no hex or escaping doubles it on the wire.
+    Result exec_with_bytes(const std::string& sql, const std::vector<Param>& params,
+                           std::string_view bytes, const std::string& what);
+    /// As exec, with every column of the result in binary: a bytea's view() is its bytes.
+    Result exec_binary_result(const std::string& sql, const std::vector<Param>& params,
+                              const std::string& what);
     /// Runs SQL without parameters; it may hold several statements (migrations). Throws Error.
     void exec_script(const std::string& sql, const std::string& what);
 
@@ -98,6 +105,7 @@ class Connection {
         void operator()(pg_conn* c) const noexcept;
     };
     Error error(const std::string& what, pg_result* result) const;
+    Result checked(pg_result* result, const std::string& what) const;
     std::unique_ptr<pg_conn, Finish> conn_;
 };
 

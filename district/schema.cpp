@@ -40,6 +40,32 @@ std::string ward_policies(const std::string& table) {
            " TO CURRENT_USER USING (true) WITH CHECK (true);\n";
 }
 
+// The campaign tables' policies for the district's operators (read and insert), the auditors
+// (read) and the owner.
+std::string campaign_policies() {
+    std::string out;
+    for (const char* table : {"campaign_audio", "campaign_audio_chunks", "campaign_files",
+                              "campaign_file_audio", "campaign_assignments"}) {
+        const std::string t = std::string("public.") + table;
+        out += "CREATE POLICY " + std::string(table) + "_operator_read ON " + t +
+               " FOR SELECT TO wardcast_operator USING (true);\n";
+        out += "CREATE POLICY " + std::string(table) + "_operator_insert ON " + t +
+               " FOR INSERT TO wardcast_operator WITH CHECK (true);\n";
+    }
+    for (const char* table : {"campaign_audio", "campaign_audio_chunks", "campaign_files",
+                              "campaign_file_audio", "campaign_assignments", "campaign_reports"}) {
+        const std::string t = std::string("public.") + table;
+        out += "CREATE POLICY " + std::string(table) + "_audit ON " + t +
+               " FOR SELECT TO wardcast_auditor USING (true);\n";
+        out += "CREATE POLICY " + std::string(table) + "_owner ON " + t +
+               " TO CURRENT_USER USING (true) WITH CHECK (true);\n";
+    }
+    out +=
+        "CREATE POLICY campaign_reports_operator ON public.campaign_reports FOR SELECT"
+        " TO wardcast_operator USING (true);\n";
+    return out;
+}
+
 // Schema 1. Roles are shared by the whole cluster, hence created only when missing. The
 // entries table mirrors the ward's SQLite `entries` (log/broadcast_log.cpp, schema 2) column
 // for column, plus `ward` and `received_at`. Every function the ward roles run pins its
@@ -354,6 +380,163 @@ DELETE FROM public.ward_status s
 )sql";
 }
 
+// Schema 3: campaigns (SPEC §9). The district's operators (wardcast_operator) publish campaign
+// files and their audio and assign them to wards; every table is append-only for them as for
+// the wards (INSERT and SELECT only): a new version or a withdrawal is a new assignment row, so
+// the store keeps who published, assigned and withdrew what, when. Audio is stored once per
+// SHA-256, in chunks of at most 1 MiB. A ward reads only the assignments for itself and the
+// files and audio they name, and inserts its own reports of what it did with them.
+std::string schema_3() {
+    return R"sql(
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'wardcast_operator') THEN
+        CREATE ROLE wardcast_operator NOLOGIN;
+    END IF;
+END
+$roles$;
+
+CREATE TABLE public.campaign_audio (
+    sha256   text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    size     bigint NOT NULL CHECK (size >= 0),
+    chunks   integer NOT NULL CHECK (chunks >= 0),
+    added_at timestamptz NOT NULL DEFAULT now(),
+    added_by text NOT NULL DEFAULT current_user
+);
+
+CREATE TABLE public.campaign_audio_chunks (
+    sha256 text NOT NULL REFERENCES public.campaign_audio (sha256),
+    n      integer NOT NULL CHECK (n >= 0),
+    data   bytea NOT NULL CHECK (length(data) <= 1048576),
+    PRIMARY KEY (sha256, n)
+);
+
+CREATE TABLE public.campaign_files (
+    campaign     text NOT NULL
+                 CHECK (campaign ~ '^[a-z0-9][a-z0-9._-]*$' AND length(campaign) <= 64),
+    version      integer NOT NULL CHECK (version >= 1),
+    file_name    text NOT NULL,
+    sha256       text NOT NULL,
+    text         text NOT NULL,
+    published_at timestamptz NOT NULL DEFAULT now(),
+    published_by text NOT NULL DEFAULT current_user,
+    PRIMARY KEY (campaign, version),
+    CONSTRAINT campaign_files_sha256_of_text
+        CHECK (sha256 = encode(sha256(convert_to(text, 'UTF8')), 'hex'))
+);
+
+CREATE TABLE public.campaign_file_audio (
+    campaign text NOT NULL,
+    version  integer NOT NULL,
+    path     text NOT NULL CHECK (path <> '' AND path !~ '(^|/)\.' AND left(path, 1) <> '/'),
+    sha256   text NOT NULL REFERENCES public.campaign_audio (sha256),
+    PRIMARY KEY (campaign, version, path),
+    FOREIGN KEY (campaign, version) REFERENCES public.campaign_files (campaign, version)
+);
+
+CREATE TABLE public.campaign_assignments (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    campaign    text NOT NULL,
+    version     integer NOT NULL,
+    ward        text NOT NULL REFERENCES public.wards (name),
+    withdrawn   boolean NOT NULL DEFAULT false,
+    assigned_at timestamptz NOT NULL DEFAULT now(),
+    assigned_by text NOT NULL DEFAULT current_user,
+    FOREIGN KEY (campaign, version) REFERENCES public.campaign_files (campaign, version)
+);
+CREATE INDEX campaign_assignments_latest ON public.campaign_assignments (ward, campaign, id DESC);
+
+CREATE TABLE public.campaign_reports (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ward            text NOT NULL REFERENCES public.wards (name),
+    campaign        text NOT NULL,
+    version         integer NOT NULL,
+    state           text NOT NULL CHECK (state IN ('installed', 'refused', 'failed', 'withdrawn')),
+    errors          jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(errors) = 'array'),
+    warnings        jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(warnings) = 'array'),
+    schedule_sha256 text NOT NULL DEFAULT '',
+    checked_against text NOT NULL DEFAULT '',
+    reported_at     timestamptz NOT NULL,
+    received_at     timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (campaign, version) REFERENCES public.campaign_files (campaign, version)
+);
+CREATE INDEX campaign_reports_latest ON public.campaign_reports (ward, campaign, id DESC);
+
+CREATE FUNCTION public.wardcast_campaign_report_before_insert() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    NEW.received_at := clock_timestamp();
+    IF NOT EXISTS (SELECT 1 FROM public.wards WHERE name = NEW.ward) THEN
+        RAISE EXCEPTION USING ERRCODE = 'WC001', MESSAGE = format(
+            'campaign report of ward %s: there is no ward %s, or role %s may not write for it',
+            NEW.ward, NEW.ward, current_user);
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER campaign_reports_check BEFORE INSERT ON public.campaign_reports
+    FOR EACH ROW EXECUTE FUNCTION public.wardcast_campaign_report_before_insert();
+
+ALTER TABLE public.campaign_audio ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_audio FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_audio_chunks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_audio_chunks FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_files FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_file_audio ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_file_audio FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_assignments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_assignments FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_reports ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.campaign_reports FORCE ROW LEVEL SECURITY;
+
+-- A ward: its own assignments, the files they name, and those files' audio. The subqueries
+-- are themselves filtered by these policies, so a ward reaches nothing assigned elsewhere.
+CREATE POLICY campaign_assignments_ward ON public.campaign_assignments FOR SELECT
+    TO wardcast_ward
+    USING (ward IN (SELECT name FROM public.wards WHERE login_role = current_user));
+CREATE POLICY campaign_files_ward ON public.campaign_files FOR SELECT TO wardcast_ward
+    USING ((campaign, version) IN (SELECT a.campaign, a.version
+                                     FROM public.campaign_assignments a));
+CREATE POLICY campaign_file_audio_ward ON public.campaign_file_audio FOR SELECT TO wardcast_ward
+    USING ((campaign, version) IN (SELECT a.campaign, a.version
+                                     FROM public.campaign_assignments a));
+CREATE POLICY campaign_audio_ward ON public.campaign_audio FOR SELECT TO wardcast_ward
+    USING (sha256 IN (SELECT fa.sha256 FROM public.campaign_file_audio fa));
+CREATE POLICY campaign_audio_chunks_ward ON public.campaign_audio_chunks FOR SELECT
+    TO wardcast_ward
+    USING (sha256 IN (SELECT fa.sha256 FROM public.campaign_file_audio fa));
+CREATE POLICY campaign_reports_ward_read ON public.campaign_reports FOR SELECT TO wardcast_ward
+    USING (ward IN (SELECT name FROM public.wards WHERE login_role = current_user));
+CREATE POLICY campaign_reports_ward_insert ON public.campaign_reports FOR INSERT
+    TO wardcast_ward
+    WITH CHECK (ward IN (SELECT name FROM public.wards WHERE login_role = current_user));
+
+-- The district's operators publish (insert) and read campaigns, and read the wards' state;
+-- auditors read everything; the owner keeps a policy of its own.
+)sql" + campaign_policies() +
+           R"sql(
+CREATE POLICY wards_operator ON public.wards FOR SELECT TO wardcast_operator USING (true);
+CREATE POLICY entries_operator ON public.entries FOR SELECT TO wardcast_operator USING (true);
+CREATE POLICY schedules_operator ON public.schedules FOR SELECT TO wardcast_operator
+    USING (true);
+CREATE POLICY ward_status_operator ON public.ward_status FOR SELECT TO wardcast_operator
+    USING (true);
+
+REVOKE ALL ON public.campaign_audio, public.campaign_audio_chunks, public.campaign_files,
+    public.campaign_file_audio, public.campaign_assignments, public.campaign_reports FROM PUBLIC;
+GRANT SELECT ON public.wardcast_schema, public.wards, public.entries, public.schedules,
+    public.ward_status, public.campaign_reports TO wardcast_operator;
+GRANT SELECT, INSERT ON public.campaign_audio, public.campaign_audio_chunks,
+    public.campaign_files, public.campaign_file_audio, public.campaign_assignments
+    TO wardcast_operator;
+GRANT SELECT ON public.campaign_audio, public.campaign_audio_chunks, public.campaign_files,
+    public.campaign_file_audio, public.campaign_assignments, public.campaign_reports
+    TO wardcast_ward, wardcast_auditor;
+GRANT INSERT ON public.campaign_reports TO wardcast_ward;
+)sql";
+}
+
 // Step i takes the database from version i to i + 1.
 std::string migration(int from) {
     switch (from) {
@@ -361,6 +544,8 @@ std::string migration(int from) {
             return schema_1();
         case 1:
             return schema_2();
+        case 2:
+            return schema_3();
     }
     throw std::logic_error("no migration from schema " + std::to_string(from));
 }

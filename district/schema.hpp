@@ -13,12 +13,17 @@ namespace wardcast::district {
 /// 1: wards, entries (with the chain checked on insert), schedules, ward_status, the roles.
 /// 2: ward_status keeps, for each ward, its latest heartbeat and those received in the hour
 ///    before it (a trigger deletes older ones on each insert).
-inline constexpr int schema_version = 2;
+/// 3: campaigns: their files, audio (by SHA-256, in chunks), assignments to wards, the wards'
+///    reports of what they did with them; the operator group role.
+inline constexpr int schema_version = 3;
 
 /// The NOLOGIN group of every ward's login role: INSERT and SELECT of its own rows only.
 inline constexpr std::string_view ward_group = "wardcast_ward";
 /// The NOLOGIN group of the district's auditors: SELECT of everything.
 inline constexpr std::string_view auditor_group = "wardcast_auditor";
+/// The NOLOGIN group of the district's operators: publish and withdraw campaigns (INSERT into
+/// the campaign tables), read everything else.
+inline constexpr std::string_view operator_group = "wardcast_operator";
 
 /// What init_schema did.
 struct InitOutcome {

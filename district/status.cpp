@@ -4,7 +4,9 @@
 #include <ostream>
 
 #include "ctl/table.hpp"
+#include "district/campaigns.hpp"
 #include "district/pg.hpp"
+#include "district/schema.hpp"
 
 namespace wardcast::district {
 
@@ -60,11 +62,40 @@ std::string sync_text(const json& sync) {
     return error.empty() ? "ok" : error;
 }
 
+// A ward is silent once it missed this many heartbeats (its sync says its interval).
+constexpr std::int64_t silent_after_rounds = 3;
+constexpr std::int64_t default_interval_ms = 10000;
+
+bool is_silent(const json& sync, std::int64_t seconds_ago) {
+    std::int64_t interval_ms = default_interval_ms;
+    if (sync.is_object() && sync.contains("interval_ms") && sync["interval_ms"].is_number_integer())
+        interval_ms = std::max<std::int64_t>(1, sync["interval_ms"].get<std::int64_t>());
+    return seconds_ago * 1000 > silent_after_rounds * interval_ms;
+}
+
+std::string campaigns_text(const std::vector<const WardCampaign*>& campaigns) {
+    std::string text;
+    for (const WardCampaign* c : campaigns) {
+        text += (text.empty() ? "" : ", ") + c->campaign + " v" + std::to_string(c->version) + " " +
+                c->state;
+    }
+    return text;
+}
+
+json campaign_json(const WardCampaign& c) {
+    return {{"campaign", c.campaign},
+            {"version", c.version},
+            {"state", c.state},
+            {"errors", c.errors},
+            {"warnings", c.warnings},
+            {"schedule_sha256", c.schedule_sha256},
+            {"reported_at", c.reported_at.empty() ? json(nullptr) : json(c.reported_at)}};
+}
+
 }  // namespace
 
-int run_status(const std::string& conninfo, bool as_json, std::ostream& out) {
-    pg::Connection conn(conninfo, "wardcast-district");
-    // Times in the zone most wards' stations report (one district, one zone), else UTC; shown
+void set_wards_time_zone(pg::Connection& conn) {
+    // The zone most wards' stations report (one district, one zone), else UTC; shown
     // with their offset.
     const pg::Result zone = conn.exec(
         "SELECT tz FROM (SELECT DISTINCT ON (ward) status->'daemon'->>'timezone' AS tz"
@@ -74,6 +105,13 @@ int run_status(const std::string& conninfo, bool as_json, std::ostream& out) {
         {}, "reading the wards' time zones");
     conn.exec("SELECT set_config('TimeZone', $1, false)",
               {zone.rows() > 0 ? zone.text(0, 0) : std::string("UTC")}, "setting the time zone");
+}
+
+int run_status(const std::string& conninfo, bool as_json, std::ostream& out) {
+    pg::Connection conn(conninfo, "wardcast-district");
+    require_current_schema(conn);
+    set_wards_time_zone(conn);
+    const std::vector<WardCampaign> all_campaigns = ward_campaigns(conn);
     const pg::Result rows = conn.exec(
         "SELECT w.name,"
         " (SELECT coalesce(max(e.seq), 0) FROM public.entries e WHERE e.ward = w.name),"
@@ -86,10 +124,17 @@ int run_status(const std::string& conninfo, bool as_json, std::ostream& out) {
         "  ORDER BY received_at DESC, id DESC LIMIT 1) s ON true"
         " ORDER BY w.name",
         {}, "reading the wards' status");
-    ctl::Table table(
-        {"WARD", "LAST HEARD", "AGO", "HELD", "WAITING", "ON AIR", "NEXT", "FAULTS", "SYNC"});
+    ctl::Table table({"WARD", "LAST HEARD", "AGO", "HELD", "WAITING", "ON AIR", "NEXT", "FAULTS",
+                      "SYNC", "CAMPAIGNS"});
+    std::vector<const WardCampaign*> troubles;  // refused or failed, printed under the table
     for (int i = 0; i < rows.rows(); ++i) {
         const std::string ward = rows.text(i, 0);
+        std::vector<const WardCampaign*> campaigns;
+        for (const WardCampaign& c : all_campaigns) {
+            if (c.ward != ward) continue;
+            campaigns.push_back(&c);
+            if (c.state == "refused" || c.state == "failed") troubles.push_back(&c);
+        }
         const std::int64_t held = rows.int64(i, 1);
         const bool heard = !rows.is_null(i, 2);
         const json status = heard ? json::parse(rows.text(i, 4), nullptr, false) : json();
@@ -99,10 +144,15 @@ int run_status(const std::string& conninfo, bool as_json, std::ostream& out) {
             sync.is_object() && sync.contains("waiting") && sync["waiting"].is_number()
                 ? std::to_string(sync["waiting"].get<long long>())
                 : "";
+        const bool silent = heard && is_silent(sync, rows.int64(i, 3));
         if (as_json) {
+            json listed = json::array();
+            for (const WardCampaign* c : campaigns) listed.push_back(campaign_json(*c));
             json line = {{"ward", ward},
                          {"last_heard", heard ? json(rows.text(i, 5)) : json(nullptr)},
                          {"seconds_ago", heard ? json(rows.int64(i, 3)) : json(nullptr)},
+                         {"silent", silent},
+                         {"campaigns", std::move(listed)},
                          {"held", held},
                          {"waiting", waiting.empty() ? json(nullptr) : json(std::stoll(waiting))},
                          {"daemon", daemon.is_null() ? json(nullptr) : daemon},
@@ -110,16 +160,24 @@ int run_status(const std::string& conninfo, bool as_json, std::ostream& out) {
             out << line.dump() << '\n';
             continue;
         }
-        table.add_row({ward, heard ? rows.text(i, 2) : "never", heard ? rows.text(i, 3) + "s" : "-",
-                       std::to_string(held), or_dash(waiting), or_dash(on_air_text(daemon)),
-                       or_dash(next_text(daemon)), or_dash(faults_text(daemon)),
-                       or_dash(sync_text(sync))});
+        const std::string ago = heard ? rows.text(i, 3) + "s" + (silent ? " SILENT" : "") : "-";
+        table.add_row({ward, heard ? rows.text(i, 2) : "never", ago, std::to_string(held),
+                       or_dash(waiting), or_dash(on_air_text(daemon)), or_dash(next_text(daemon)),
+                       or_dash(faults_text(daemon)), or_dash(sync_text(sync)),
+                       or_dash(campaigns_text(campaigns))});
     }
     if (!as_json) {
         if (table.empty()) {
             out << "no wards in the district's store yet (wardcast-district add-ward adds one)\n";
         } else {
             table.print(out);
+        }
+        for (const WardCampaign* c : troubles) {
+            out << '\n'
+                << c->ward << (c->state == "refused" ? " refused" : " could not install")
+                << " campaign " << c->campaign << " version " << c->version << " (reported "
+                << c->reported_at << "):\n";
+            for (const std::string& line : c->errors) out << "  " << line << '\n';
         }
     }
     return 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -45,6 +46,38 @@ std::optional<YAML::Node> parse_file(const std::filesystem::path& path, const st
 
 bool has_glob_chars(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
+/// `pattern` (absolute) with the part under `r.from` moved under `r.to`; unchanged when it
+/// does not lie under `r.from`. Compared as written, then (for a folder reached through a
+/// symbolic link) with the pattern's leading glob-free folders resolved.
+std::filesystem::path redirected(const std::filesystem::path& pattern, const IncludeRedirect& r) {
+    auto under = [](const std::filesystem::path& p,
+                    const std::filesystem::path& base) -> std::optional<std::filesystem::path> {
+        auto pi = p.begin();
+        for (auto bi = base.begin(); bi != base.end(); ++bi, ++pi) {
+            if (bi->empty() && std::next(bi) == base.end()) break;  // a trailing '/'
+            if (pi == p.end() || *pi != *bi) return std::nullopt;
+        }
+        std::filesystem::path rest;
+        for (; pi != p.end(); ++pi) rest /= *pi;
+        return rest;
+    };
+    const auto p = pattern.lexically_normal();
+    const auto from = std::filesystem::absolute(r.from).lexically_normal();
+    if (auto rest = under(p, from)) return r.to / *rest;
+    std::filesystem::path head, tail;
+    bool globbing = false;
+    for (const auto& part : p) {
+        globbing = globbing || has_glob_chars(part.string());
+        (globbing ? tail : head) /= part;
+    }
+    std::error_code ec;
+    const auto real_head = std::filesystem::weakly_canonical(head, ec);
+    const auto real_from = std::filesystem::weakly_canonical(from, ec);
+    if (ec) return pattern;
+    if (auto rest = under(real_head / tail, real_from)) return r.to / *rest;
+    return pattern;
+}
+
 /// Files named by one `include` entry, sorted by name.
 std::vector<std::filesystem::path> expand_include(const std::filesystem::path& pattern) {
     std::vector<std::filesystem::path> out;
@@ -59,8 +92,9 @@ std::vector<std::filesystem::path> expand_include(const std::filesystem::path& p
 
 class Loader {
 public:
-    Loader(LoadResult& result, const std::string& system_tz)
-        : result_(result), s_(result.schedule), system_tz_(system_tz) {}
+    Loader(LoadResult& result, const std::string& system_tz,
+           const std::optional<IncludeRedirect>& redirect)
+        : result_(result), s_(result.schedule), system_tz_(system_tz), redirect_(redirect) {}
 
     void load(const std::filesystem::path& path) {
         s_.main_file = path;
@@ -236,6 +270,7 @@ private:
             if (!pattern) continue;
             std::filesystem::path p(*pattern);
             if (!p.is_absolute()) p = base / p;
+            if (redirect_) p = redirected(p, *redirect_);
             auto files = expand_include(p);
             if (files.empty()) {
                 if (has_glob_chars(*pattern))
@@ -275,15 +310,17 @@ private:
     LoadResult& result_;
     Schedule& s_;
     std::string system_tz_;
+    std::optional<IncludeRedirect> redirect_;
     AnnouncementFields defaults_;
     std::map<std::string, Mark> ids_;  // announcement id -> where first written
 };
 
 }  // namespace
 
-LoadResult load_schedule(const std::filesystem::path& path, const std::string& system_timezone) {
+LoadResult load_schedule(const std::filesystem::path& path, const std::string& system_timezone,
+                         const std::optional<IncludeRedirect>& redirect) {
     LoadResult result;
-    Loader(result, system_timezone).load(path);
+    Loader(result, system_timezone, redirect).load(path);
     return result;
 }
 

@@ -163,9 +163,11 @@ Validation validate(const Schedule& schedule, AudioLengths& audio, LocalDate tod
     return v;
 }
 
-CheckedSchedule check_schedule(const std::filesystem::path& path, AudioLengths& audio,
-                               std::optional<Instant> now) {
-    CheckedSchedule c{load_schedule(path, system_timezone_name()), {}, {}};
+namespace {
+
+CheckedSchedule check(const std::filesystem::path& path, AudioLengths& audio,
+                      std::optional<Instant> now, const std::optional<IncludeRedirect>& redirect) {
+    CheckedSchedule c{load_schedule(path, system_timezone_name(), redirect), {}, {}};
     const auto& s = c.load.schedule;
     LocalDate today = now && s.timezone ? local_date_of(*s.timezone, *now) : LocalDate{};
     c.validation = validate(s, audio, today, now && c.load.ok());
@@ -174,6 +176,18 @@ CheckedSchedule check_schedule(const std::filesystem::path& path, AudioLengths& 
                          c.validation.diagnostics.end());
     tidy(c.diagnostics, c.load.schedule);
     return c;
+}
+
+}  // namespace
+
+CheckedSchedule check_schedule(const std::filesystem::path& path, AudioLengths& audio,
+                               std::optional<Instant> now) {
+    return check(path, audio, now, std::nullopt);
+}
+
+CheckedSchedule check_schedule(const std::filesystem::path& path, AudioLengths& audio,
+                               std::optional<Instant> now, const IncludeRedirect& redirect) {
+    return check(path, audio, now, redirect);
 }
 
 }  // namespace wardcast::schedules

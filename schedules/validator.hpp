@@ -53,4 +53,9 @@ struct CheckedSchedule {
 CheckedSchedule check_schedule(const std::filesystem::path& path, AudioLengths& audio,
                                std::optional<Instant> now);
 
+/// The same, with the includes under `redirect.from` read from `redirect.to` (see
+/// IncludeRedirect): diagnostics then name the files under `redirect.to`.
+CheckedSchedule check_schedule(const std::filesystem::path& path, AudioLengths& audio,
+                               std::optional<Instant> now, const IncludeRedirect& redirect);
+
 }  // namespace wardcast::schedules

@@ -115,4 +115,88 @@ void DistrictLink::report(const nlohmann::json& status) {
     district::insert_status(*conn_, ward_, std::chrono::system_clock::now(), status);
 }
 
+std::vector<Assignment> DistrictLink::assignments() {
+    const pg::Result rows = conn_->exec(
+        "SELECT a.campaign, a.version, a.withdrawn, f.sha256 FROM"
+        " (SELECT DISTINCT ON (campaign) campaign, version, withdrawn"
+        "  FROM public.campaign_assignments WHERE ward = $1 ORDER BY campaign, id DESC) a"
+        " JOIN public.campaign_files f USING (campaign, version) ORDER BY a.campaign",
+        {ward_}, "reading the campaigns assigned to this ward");
+    std::vector<Assignment> out;
+    for (int i = 0; i < rows.rows(); ++i)
+        out.push_back({rows.text(i, 0), rows.int64(i, 1), rows.text(i, 2) == "t", rows.text(i, 3)});
+    return out;
+}
+
+CampaignFile DistrictLink::file(const std::string& id, std::int64_t version) {
+    const std::string what = "reading campaign " + id + " version " + std::to_string(version);
+    const std::vector<pg::Param> key{id, std::to_string(version)};
+    const pg::Result f = conn_->exec(
+        "SELECT sha256, text FROM public.campaign_files WHERE campaign = $1 AND version = $2", key,
+        what);
+    if (f.rows() == 0) throw std::runtime_error(what + ": the district holds no such version");
+    CampaignFile out{id, version, f.text(0, 0), f.text(0, 1), {}};
+    const pg::Result audio = conn_->exec(
+        "SELECT fa.path, fa.sha256, a.size FROM public.campaign_file_audio fa"
+        " JOIN public.campaign_audio a USING (sha256)"
+        " WHERE fa.campaign = $1 AND fa.version = $2 ORDER BY fa.path",
+        key, what);
+    for (int i = 0; i < audio.rows(); ++i)
+        out.audio.push_back({audio.text(i, 0), audio.text(i, 1), audio.int64(i, 2)});
+    return out;
+}
+
+std::string DistrictLink::audio(const std::string& sha256) {
+    const pg::Result chunks = conn_->exec_binary_result(
+        "SELECT data FROM public.campaign_audio_chunks WHERE sha256 = $1 ORDER BY n", {sha256},
+        "reading audio " + sha256);
+    std::string out;
+    for (int i = 0; i < chunks.rows(); ++i) out.append(chunks.view(i, 0));
+    return out;
+}
+
+std::vector<CampaignReport> DistrictLink::reports() {
+    const pg::Result rows = conn_->exec(
+        "SELECT DISTINCT ON (campaign) campaign, version, state, errors::text, warnings::text,"
+        " schedule_sha256, checked_against FROM public.campaign_reports WHERE ward = $1"
+        " ORDER BY campaign, id DESC",
+        {ward_}, "reading this ward's campaign reports");
+    const auto strings = [](const std::string& text) {
+        std::vector<std::string> out;
+        const nlohmann::json list = nlohmann::json::parse(text, nullptr, false);
+        if (list.is_array())
+            for (const auto& item : list)
+                if (item.is_string()) out.push_back(item.get<std::string>());
+        return out;
+    };
+    std::vector<CampaignReport> out;
+    for (int i = 0; i < rows.rows(); ++i) {
+        CampaignReport r;
+        r.id = rows.text(i, 0);
+        r.version = rows.int64(i, 1);
+        r.state = parse_state(rows.text(i, 2)).value_or(CampaignState::failed);
+        r.errors = strings(rows.text(i, 3));
+        r.warnings = strings(rows.text(i, 4));
+        r.schedule_sha256 = rows.text(i, 5);
+        r.checked_against = rows.text(i, 6);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void DistrictLink::report(const CampaignReport& r) {
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const auto list = [](const std::vector<std::string>& items) {
+        return nlohmann::json(items).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
+    conn_->exec(
+        "INSERT INTO public.campaign_reports (ward, campaign, version, state, errors, warnings,"
+        " schedule_sha256, checked_against, reported_at)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9::timestamptz)",
+        {ward_, r.id, std::to_string(r.version), std::string(state_name(r.state)), list(r.errors),
+         list(r.warnings), r.schedule_sha256, r.checked_against, log::format_utc(now)},
+        "reporting campaign " + r.id + " version " + std::to_string(r.version));
+}
+
 }  // namespace wardcast::sync

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "district/pg.hpp"
+#include "sync/campaigns.hpp"
 #include "sync/shipper.hpp"
 
 namespace wardcast::sync {
@@ -20,7 +21,7 @@ std::string with_link_options(const std::string& conninfo);
 /// A connection to the store, kept from round to round. The constructor throws
 /// std::runtime_error (one line) when the store cannot be reached, or when this login belongs
 /// to no ward (or not to `ward`, when given).
-class DistrictLink : public District {
+class DistrictLink : public District, public CampaignSource {
   public:
     DistrictLink(const std::string& conninfo, const std::string& ward);
 
@@ -40,6 +41,13 @@ class DistrictLink : public District {
 
     /// The heartbeat: `status` recorded at the district with the ward's clock's time.
     void report(const nlohmann::json& status);
+
+    // The campaigns assigned to this ward (row-level security shows it no others).
+    std::vector<Assignment> assignments() override;
+    CampaignFile file(const std::string& id, std::int64_t version) override;
+    std::string audio(const std::string& sha256) override;
+    std::vector<CampaignReport> reports() override;
+    void report(const CampaignReport& report) override;
 
   private:
     std::unique_ptr<district::pg::Connection> conn_;

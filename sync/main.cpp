@@ -17,9 +17,11 @@
 #include <string>
 #include <thread>
 
+#include "audio/audio_library.hpp"
 #include "common/protocol.hpp"
 #include "ctl/client.hpp"
 #include "schedules/duration.hpp"
+#include "sync/campaigns.hpp"
 #include "sync/district_link.hpp"
 #include "sync/shipper.hpp"
 #include "wardcast/version.hpp"
@@ -107,11 +109,20 @@ struct Options {
     bool once = false;
 };
 
+// What a round did: the log's shipping, then the campaigns (only when the district answered).
+struct FullRound {
+    sync::Round log;
+    std::optional<sync::CampaignRound> campaigns;
+    std::string campaign_error;  // the campaign step could not reach the district
+};
+
 // The heartbeat: the sync's state after `r` and what wardcastd says of itself. interval_ms
 // lets the district tell a ward that went silent from one that reports rarely.
-nlohmann::json heartbeat(const sync::Round& r, const Options& o) {
+nlohmann::json heartbeat(const sync::Round& r, const std::string& campaign_error,
+                         const Options& o) {
     return {{"sync",
              {{"waiting", r.waiting},
+              {"campaign_error", campaign_error},
               {"district_seq", r.district_seq},
               {"error", r.error},
               {"refused_seq", r.refused_seq ? nlohmann::json(*r.refused_seq) : nullptr},
@@ -120,11 +131,14 @@ nlohmann::json heartbeat(const sync::Round& r, const Options& o) {
             {"daemon", daemon_status(o.socket)}};
 }
 
-// One round on the kept connection (opened when there is none), then the heartbeat when
-// `with_heartbeat`. A broken connection is dropped, to be opened again next round.
-sync::Round ship_round(sync::Shipper& shipper, std::unique_ptr<sync::DistrictLink>& link,
-                       const Options& o, bool with_heartbeat) {
-    sync::Round r;
+// One round on the kept connection (opened when there is none): the log's entries, then (with
+// the heartbeat, when `with_heartbeat`) the campaigns and the status. A broken connection is
+// dropped, to be opened again next round.
+FullRound ship_round(sync::Shipper& shipper, sync::CampaignInstaller& installer,
+                     std::unique_ptr<sync::DistrictLink>& link, const Options& o,
+                     bool with_heartbeat) {
+    FullRound full;
+    sync::Round& r = full.log;
     try {
         const bool fresh = !link;
         if (!link) link = std::make_unique<sync::DistrictLink>(o.district, o.ward);
@@ -137,12 +151,37 @@ sync::Round ship_round(sync::Shipper& shipper, std::unique_ptr<sync::DistrictLin
             r = shipper.round(*link);
             r.shipped += shipped;
         }
-        if (with_heartbeat) link->report(heartbeat(r, o));
+        if (with_heartbeat && link->usable()) {
+            try {
+                full.campaigns = installer.round(*link);
+            } catch (const std::exception& e) {
+                full.campaign_error = e.what();
+            }
+            link->report(
+                heartbeat(r, full.campaigns ? full.campaigns->error : full.campaign_error, o));
+        }
     } catch (const std::exception& e) {
         r.error = e.what();
     }
     if (link && !link->usable()) link.reset();
-    return r;
+    return full;
+}
+
+// Says what the campaign step did: each report it sent, and a failure to reach the district.
+void say_campaigns(const FullRound& full) {
+    if (!full.campaign_error.empty())
+        std::cerr << "wardcast-sync: campaigns: " << full.campaign_error << " (retrying)\n";
+    if (!full.campaigns) return;
+    for (const sync::CampaignReport& c : full.campaigns->reported) {
+        std::cerr << "wardcast-sync: campaign " << c.id << " version " << c.version << ": "
+                  << sync::state_name(c.state);
+        if (!c.schedule_sha256.empty()) std::cerr << ", schedule " << c.schedule_sha256;
+        if (!c.errors.empty())
+            std::cerr << " (" << c.errors.size() << (c.errors.size() == 1 ? " error" : " errors")
+                      << ")";
+        std::cerr << "\n";
+        for (const std::string& line : c.errors) std::cerr << "wardcast-sync:   " << line << "\n";
+    }
 }
 
 // Says what a round did, only when something changed: entries shipped, a new error, a
@@ -167,7 +206,7 @@ void say(const sync::Round& r, const std::string& last_error) {
 // file holds entries the district lacks; the connection is kept between them. While the
 // district cannot be reached (or refuses), each wait is twice the last, up to ten intervals.
 // Airing never waits for any of this.
-int run(sync::Shipper& shipper, const Options& o) {
+int run(sync::Shipper& shipper, sync::CampaignInstaller& installer, const Options& o) {
     std::unique_ptr<sync::DistrictLink> link;
     milliseconds backoff = o.interval;
     std::string last_error;
@@ -176,10 +215,15 @@ int run(sync::Shipper& shipper, const Options& o) {
         const Clock::time_point started = Clock::now();
         const bool with_heartbeat = started >= next_heartbeat;
         if (with_heartbeat) next_heartbeat = started + o.interval;
-        const sync::Round r = ship_round(shipper, link, o, with_heartbeat);
+        const FullRound full = ship_round(shipper, installer, link, o, with_heartbeat);
+        const sync::Round& r = full.log;
         say(r, last_error);
+        say_campaigns(full);
         last_error = r.error;
-        if (o.once) return r.error.empty() && r.waiting == 0 ? 0 : 1;
+        if (o.once) {
+            const bool campaigns_done = full.campaigns && full.campaigns->all_handled;
+            return r.error.empty() && r.waiting == 0 && campaigns_done ? 0 : 1;
+        }
         if (!r.error.empty()) {
             backoff = std::min(backoff * 2, o.interval * 10);
             pause_until(Clock::now() + backoff);
@@ -201,6 +245,8 @@ int main(int argc, char** argv) {
     std::string socket = protocol::default_socket_path();
     std::string ward, interval_text = "10s";
     std::size_t batch = 500;
+    std::string campaigns = "/var/lib/wardcast-sync/campaigns";
+    std::optional<std::string> schedule;
     bool once = false;
     app.add_option("--district", district,
                    "libpq connection string of the district's store (default: the file " +
@@ -216,7 +262,15 @@ int main(int argc, char** argv) {
     app.add_option("--batch", batch, "entries per transaction")
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
-    app.add_flag("--once", once, "one round, then exit: 0 when everything was shipped, 1 if not");
+    app.add_option("--campaigns", campaigns,
+                   "where the district's campaigns are installed (the ward's schedule includes "
+                   "DIR/*/*.yaml)")
+        ->capture_default_str();
+    app.add_option("--schedule", schedule,
+                   "the ward's schedule to check campaigns with (default: the one wardcastd runs)");
+    app.add_flag("--once", once,
+                 "one round, then exit: 0 when everything was shipped and every campaign "
+                 "handled, 1 if not");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -244,5 +298,10 @@ int main(int argc, char** argv) {
     signal(SIGINT, on_signal);
 
     sync::Shipper shipper(db, batch);
-    return run(shipper, Options{district, ward, socket, *interval, once});
+    sync::SocketDaemon daemon(socket);
+    audio::AudioLibrary audio;
+    sync::CampaignInstaller installer(
+        campaigns, schedule ? std::optional<std::filesystem::path>(*schedule) : std::nullopt,
+        daemon, audio);
+    return run(shipper, installer, Options{district, ward, socket, *interval, once});
 }

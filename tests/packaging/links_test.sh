@@ -1,7 +1,8 @@
 #!/bin/bash
 # What each program carries (issue 13): wardcastctl reads the broadcast log through the log
 # library and must not contain the daemon (scheduler, player, control server); wardcast-sync
-# and wardcast-district hold neither the daemon nor the audio layer; the log library itself
+# and wardcast-district hold neither the daemon nor the players (they check campaigns as
+# wardcastctl validate does, issue 14: audio lengths and speech only); the log library itself
 # needs neither GStreamer nor the daemon.
 # Run by CTest with bash; WARDCAST_SOURCE_DIR and WARDCAST_BUILD_DIR set.
 # Exit 0 pass, 77 skip (says why), anything else fail (says what).
@@ -31,13 +32,16 @@ grep -q 'wardcast::log::LogReader' <<<"$ctl_symbols" && ok "wardcastctl reads th
 for program in wardcast-sync wardcast-district; do
     if [[ -x "$build/$program" ]]; then
         symbols="$(nm -C "$build/$program")"
-        for part in 'wardcast::daemon::' 'wardcast::audio::'; do
+        for part in 'wardcast::daemon::' 'wardcast::audio::GstPlayer' 'wardcast::audio::Relay'; do
             if grep -q -- "$part" <<<"$symbols"; then
                 fail "$program contains $part"
             else
                 ok "$program has no $part"
             fi
         done
+        grep -q 'wardcast::audio::AudioLibrary' <<<"$symbols" &&
+            ok "$program checks campaigns with wardcast::audio::AudioLibrary" ||
+            fail "$program has no wardcast::audio::AudioLibrary: the check above proves nothing"
     else
         fail "$build/$program is not built"
     fi

@@ -75,9 +75,10 @@ grep -q '^DeviceAllow=char-alsa rw$' "$service" || fail "wardcastd.service lacks
 expect "$sync_service" User wardcast-sync
 expect "$sync_service" SupplementaryGroups "wardcast-audit wardcast"
 expect "$sync_service" StateDirectory wardcast-sync
-expect "$sync_service" StateDirectoryMode 0700
+expect "$sync_service" StateDirectoryMode 0711
+expect "$sync_service" CacheDirectory wardcast-sync
 expect "$sync_service" Restart on-failure
-expect "$sync_service" ExecStart "/usr/bin/wardcast-sync --district-file /etc/wardcast/district.conf --db /var/lib/wardcast/broadcasts.db --socket $sock_path"
+expect "$sync_service" ExecStart "/usr/bin/wardcast-sync --district-file /etc/wardcast/district.conf --db /var/lib/wardcast/broadcasts.db --socket $sock_path --campaigns /var/lib/wardcast-sync/campaigns"
 if grep -Eq '^(Requires|BindsTo)=.*wardcastd' "$sync_service"; then
     fail "wardcast-sync.service requires wardcastd: shipping must not tie the daemon's fate"
 else ok "wardcast-sync.service only orders itself after wardcastd"; fi

@@ -25,6 +25,7 @@
 #include "tests/e2e/process.hpp"
 #include "tests/log/log_test_support.hpp"
 #include "tests/skip.hpp"
+#include "tests/sync/sync_process.hpp"
 
 namespace fs = std::filesystem;
 using namespace wardcast;
@@ -355,45 +356,6 @@ TEST_CASE("wardcast-sync killed with SIGKILL mid-batch: nothing doubled or lost"
 
 namespace {
 
-// wardcast-sync running in the background with `args`, its stderr in `err`; SIGTERM (then, if
-// it lingers, SIGKILL) when the test ends however it ends.
-class SyncProcess {
-  public:
-    SyncProcess(const std::string& args, const fs::path& err) {
-        const std::string command =
-            std::string("exec ") + WARDCAST_SYNC + " " + args + " 2>" + err.string();
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    ~SyncProcess() {
-        if (pid_ > 0 && !stop(std::chrono::seconds(10))) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    SyncProcess(const SyncProcess&) = delete;
-    SyncProcess& operator=(const SyncProcess&) = delete;
-
-    /// SIGTERM, then waits up to `deadline` for it to exit; true when it did, with status 0.
-    bool stop(std::chrono::seconds deadline) {
-        ::kill(pid_, SIGTERM);
-        const auto until = std::chrono::steady_clock::now() + deadline;
-        int status = 0;
-        while (::waitpid(pid_, &status, WNOHANG) == 0) {
-            if (std::chrono::steady_clock::now() > until) return false;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        pid_ = -1;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    }
-
-  private:
-    pid_t pid_ = -1;
-};
-
 // Polls `sql` (a count) at the district until it reaches `want` or `deadline` passes; the last
 // count.
 std::int64_t wait_for_count(District& d, const std::string& sql, std::int64_t want,
@@ -419,10 +381,10 @@ TEST_CASE("wardcast-sync ships an entry as soon as it is written, not at its nex
     const fs::path err = d.dir.path / "sync.err";
     // A heartbeat a minute: far more than any deadline below, so only prompt shipping can
     // explain an entry arriving within them.
-    SyncProcess sync("--db " + file.string() + " --socket " +
-                         (d.dir.path / "no-daemon.sock").string() + " --district '" +
-                         d.conninfo.at("bo-de") + "' --interval 1m",
-                     err);
+    test::SyncProcess sync("--db " + file.string() + " --socket " +
+                               (d.dir.path / "no-daemon.sock").string() + " --district '" +
+                               d.conninfo.at("bo-de") + "' --interval 1m",
+                           err);
     const std::string entries = "SELECT count(*) FROM entries WHERE ward = 'bo-de'";
     const std::string heartbeats = "SELECT count(*) FROM ward_status WHERE ward = 'bo-de'";
     // Its first round: what the file holds, and the first heartbeat.
@@ -485,10 +447,10 @@ TEST_CASE("wardcast-sync keeps its connection, and opens a new one when the dist
     District d(server, {"bo-de"});
     const fs::path file = d.dir.path / "bo-de.db";
     const auto n = static_cast<std::int64_t>(test::write_tricky_log(file, "Phường Bồ Đề").size());
-    SyncProcess sync("--db " + file.string() + " --socket " +
-                         (d.dir.path / "no-daemon.sock").string() + " --district '" +
-                         d.conninfo.at("bo-de") + "' --interval 1m",
-                     d.dir.path / "sync.err");
+    test::SyncProcess sync("--db " + file.string() + " --socket " +
+                               (d.dir.path / "no-daemon.sock").string() + " --district '" +
+                               d.conninfo.at("bo-de") + "' --interval 1m",
+                           d.dir.path / "sync.err");
     const std::string entries = "SELECT count(*) FROM entries WHERE ward = 'bo-de'";
     REQUIRE(wait_for_count(d, entries, n, std::chrono::seconds(60)) == n);
     const std::string sessions =

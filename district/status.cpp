@@ -53,12 +53,21 @@ std::string faults_text(const json& daemon) {
 std::string sync_text(const json& sync) {
     if (!sync.is_object()) return "";
     if (sync.contains("refused_seq") && sync["refused_seq"].is_number()) {
-        std::string text = "refused entry " + std::to_string(sync["refused_seq"].get<long long>());
-        if (sync.contains("parted_at") && sync["parted_at"].is_number())
-            text += ", parts at " + std::to_string(sync["parted_at"].get<long long>());
+        // found_here: the ward's own sync saw its file no longer matches the district's copy.
+        const auto seq = [&](const char* key) {
+            return std::to_string(sync[key].get<long long>());
+        };
+        const bool parted = sync.contains("parted_at") && sync["parted_at"].is_number();
+        if (sync.value("found_here", false))
+            return "log differs from the district's copy from entry " +
+                   seq(parted ? "parted_at" : "refused_seq");
+        std::string text = "refused entry " + seq("refused_seq");
+        if (parted) text += ", parts at " + seq("parted_at");
         return text;
     }
     const std::string error = sync.value("error", std::string());
+    const std::string campaigns = sync.value("campaign_error", std::string());
+    if (error.empty() && !campaigns.empty()) return "campaigns: " + campaigns;
     return error.empty() ? "ok" : error;
 }
 

@@ -316,12 +316,20 @@ class Round {
 
     CampaignRound run() {
         const std::vector<Assignment> assignments = source_.assignments();
+        // Nothing ever assigned and no folder yet: nothing to create or report.
+        if (assignments.empty() && !exists_no_follow(dir_)) return std::move(out_);
         for (auto& r : source_.reports()) latest_[r.id] = r;
         prepare();
         for (const auto& a : assignments)
             if (a.withdrawn) handle(a);
         for (const auto& a : assignments)
             if (!a.withdrawn) handle(a);
+        // wardcastd reads DIR/*/*.yaml only, but leave no working folders behind.
+        try {
+            remove_tree(staging_);
+            remove_tree(check_);
+        } catch (const std::exception&) {
+        }
         return std::move(out_);
     }
 

@@ -127,6 +127,7 @@ nlohmann::json heartbeat(const sync::Round& r, const std::string& campaign_error
               {"error", r.error},
               {"refused_seq", r.refused_seq ? nlohmann::json(*r.refused_seq) : nullptr},
               {"parted_at", r.parted_at ? nlohmann::json(*r.parted_at) : nullptr},
+              {"found_here", r.found_here},
               {"interval_ms", o.interval.count()}}},
             {"daemon", daemon_status(o.socket)}};
 }

@@ -46,17 +46,19 @@ TEST_CASE("init creates the schema once and a second run has nothing to do", "[d
     std::ostringstream first, second;
     REQUIRE(run_init(db.local_conninfo(), first) == exit_ok);
     CHECK(first.str() == "district store in database " + db.name() +
-                             ": schema created at version 2 (roles wardcast_ward, "
-                             "wardcast_auditor)\n");
+                             ": schema created at version 3 (roles wardcast_ward, "
+                             "wardcast_auditor, wardcast_operator)\n");
     REQUIRE(run_init(db.local_conninfo(), second) == exit_ok);
-    CHECK(second.str() == "schema at version 2, nothing to do\n");
+    CHECK(second.str() == "schema at version 3, nothing to do\n");
 
     pg::Connection conn(db.local_conninfo(), "test");
     CHECK(current_schema_version(conn) == schema_version);
     CHECK(test::value(conn,
                       "SELECT string_agg(version::text, ',' ORDER BY version) FROM "
-                      "wardcast_schema") == "1,2");
-    for (const char* table : {"wards", "entries", "schedules", "ward_status"}) {
+                      "wardcast_schema") == "1,2,3");
+    for (const char* table :
+         {"wards", "entries", "schedules", "ward_status", "campaign_audio", "campaign_audio_chunks",
+          "campaign_files", "campaign_file_audio", "campaign_assignments", "campaign_reports"}) {
         INFO(table);
         CHECK(test::value(conn,
                           "SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE "
@@ -65,16 +67,16 @@ TEST_CASE("init creates the schema once and a second run has nothing to do", "[d
     }
     CHECK(test::value(conn,
                       "SELECT count(*) FROM pg_roles WHERE rolname IN ('wardcast_ward', "
-                      "'wardcast_auditor') AND NOT rolcanlogin") == "2");
+                      "'wardcast_auditor', 'wardcast_operator') AND NOT rolcanlogin") == "3");
 
     // A store from a newer wardcast is left alone.
     conn.exec("INSERT INTO wardcast_schema (version) VALUES (99)", {}, "pretend");
     std::ostringstream third;
     CHECK_THROWS_WITH(run_init(db.local_conninfo(), third),
-                      Catch::Contains("is at schema 99, newer than this wardcast-district (2)"));
+                      Catch::Contains("is at schema 99, newer than this wardcast-district (3)"));
 }
 
-TEST_CASE("init upgrades a schema 1 store to 2, pruning the heartbeats it piled up", "[district]") {
+TEST_CASE("init upgrades a schema 1 store to the current one, pruning the heartbeats it piled up", "[district]") {
     if (!PgServer::installed()) WARDCAST_SKIP(kNoPostgres);
     TestDatabase db(test::shared_pg_server());
     pg::Connection conn(db.local_conninfo(), "test");
@@ -84,7 +86,7 @@ TEST_CASE("init upgrades a schema 1 store to 2, pruning the heartbeats it piled 
     REQUIRE(current_schema_version(conn) == 1);
     CHECK_THROWS_WITH(require_current_schema(conn),
                       "the district store in database " + db.name() +
-                          " is at schema 1; this wardcast reads schema 2 (run wardcast-district "
+                          " is at schema 1; this wardcast reads schema 3 (run wardcast-district "
                           "init)");
     // Schema 1 kept every heartbeat: bo-de's of a day, gia-thuy's one, long ago.
     conn.exec(
@@ -111,9 +113,9 @@ TEST_CASE("init upgrades a schema 1 store to 2, pruning the heartbeats it piled 
     std::ostringstream out;
     REQUIRE(run_init(db.local_conninfo(), out) == exit_ok);
     CHECK(out.str() == "district store in database " + db.name() +
-                           ": schema migrated from version 1 to 2 (roles wardcast_ward, "
-                           "wardcast_auditor)\n");
-    CHECK(current_schema_version(conn) == 2);
+                           ": schema migrated from version 1 to 3 (roles wardcast_ward, "
+                           "wardcast_auditor, wardcast_operator)\n");
+    CHECK(current_schema_version(conn) == 3);
     require_current_schema(conn);
     // bo-de keeps its latest and those of the hour before it (14 minutes apart); gia-thuy its
     // last, however old.
@@ -129,7 +131,7 @@ TEST_CASE("init upgrades a schema 1 store to 2, pruning the heartbeats it piled 
                       " t.tablename = 'ward_status'") == "t");
     std::ostringstream again;
     REQUIRE(run_init(db.local_conninfo(), again) == exit_ok);
-    CHECK(again.str() == "schema at version 2, nothing to do\n");
+    CHECK(again.str() == "schema at version 3, nothing to do\n");
 }
 
 TEST_CASE("init refuses a database that is not UTF8", "[district]") {

@@ -21,7 +21,7 @@ TEST_CASE("district status: each ward's latest heartbeat in one table, --json to
     district::init_schema(admin);
     district::AddWardOptions options;
     options.host = "127.0.0.1";
-    for (const char* ward : {"bo-de", "gia-thuy", "ngoc-lam"})
+    for (const char* ward : {"bo-de", "gia-thuy", "ngoc-lam", "thach-ban", "viet-hung"})
         district::add_ward(admin, ward, options);
     const auto entries = test::write_tricky_log(dir.path / "bo-de.db", "Phường Bồ Đề");
     district::insert_entries(admin, "bo-de", entries);
@@ -51,27 +51,47 @@ TEST_CASE("district status: each ward's latest heartbeat in one table, --json to
            {"refused_seq", 12},
            {"parted_at", 5}}},
          {"daemon", {{"unreachable", "cannot connect to /run/wardcast/control.sock"}}}});
+    // thach-ban reports every second and was last heard 10 s ago: three rounds missed, silent.
+    district::insert_status(admin, "thach-ban", now,
+                            {{"sync", {{"waiting", 0}, {"error", ""}, {"interval_ms", 1000}}}});
+    admin.exec(
+        "UPDATE ward_status SET received_at = now() - interval '10 seconds'"
+        " WHERE ward = 'thach-ban'",
+        {}, "age a heartbeat");
+    // viet-hung's own sync found its file no longer matches what the district holds.
+    district::insert_status(admin, "viet-hung", now,
+                            {{"sync",
+                              {{"waiting", 3},
+                               {"error",
+                                "entry 7 of this ward's log is not the one the district "
+                                "received"},
+                               {"refused_seq", 7},
+                               {"parted_at", 7},
+                               {"found_here", true},
+                               {"interval_ms", 60000}}}});
 
     std::ostringstream out;
     CHECK(district::run_status(db.local_conninfo(), false, out) == 0);
     const std::string text = out.str();
     INFO(text);
     std::istringstream lines(text);
-    std::string header, bo_de, gia_thuy, ngoc_lam;
-    std::getline(lines, header);
-    std::getline(lines, bo_de);
-    std::getline(lines, gia_thuy);
-    std::getline(lines, ngoc_lam);
+    std::string header, bo_de, gia_thuy, ngoc_lam, thach_ban, viet_hung;
+    for (std::string* line : {&header, &bo_de, &gia_thuy, &ngoc_lam, &thach_ban, &viet_hung})
+        std::getline(lines, *line);
     CHECK_THAT(header, Catch::StartsWith("WARD") && Catch::Contains("LAST HEARD") &&
-                           Catch::Contains("WAITING") && Catch::EndsWith("SYNC"));
-    CHECK_THAT(bo_de, Catch::StartsWith("bo-de") &&
-                          Catch::Contains(std::to_string(entries.size())) &&
-                          Catch::Contains("cchc-dvc") && Catch::Contains("van-hoa 12-07 17:30") &&
-                          Catch::EndsWith(" ok"));
+                           Catch::Contains("WAITING") && Catch::Contains("SYNC") &&
+                           Catch::EndsWith("CAMPAIGNS"));
+    CHECK_THAT(bo_de,
+               Catch::StartsWith("bo-de") && Catch::Contains(std::to_string(entries.size())) &&
+                   Catch::Contains("cchc-dvc") && Catch::Contains("van-hoa 12-07 17:30") &&
+                   Catch::Contains(" ok ") && Catch::EndsWith(" -") && !Catch::Contains("SILENT"));
     CHECK_THAT(gia_thuy, Catch::StartsWith("gia-thuy") && Catch::Contains(" 12 ") &&
                              Catch::Contains("wardcastd not answering") &&
-                             Catch::EndsWith("refused entry 12, parts at 5"));
+                             Catch::Contains("refused entry 12, parts at 5 "));
     CHECK_THAT(ngoc_lam, Catch::StartsWith("ngoc-lam") && Catch::Contains("never"));
+    CHECK_THAT(thach_ban, Catch::StartsWith("thach-ban") && Catch::Contains("s SILENT "));
+    CHECK_THAT(viet_hung, Catch::Contains("log differs from the district's copy from entry 7 ") &&
+                              !Catch::Contains("SILENT"));
 
     std::ostringstream as_json;
     district::run_status(db.local_conninfo(), true, as_json);
@@ -84,6 +104,13 @@ TEST_CASE("district status: each ward's latest heartbeat in one table, --json to
     CHECK(parsed["waiting"] == 0);
     CHECK(parsed["daemon"]["on_air"][0]["announcement"] == "cchc-dvc");
     CHECK(parsed["seconds_ago"].get<long long>() >= 0);
+    CHECK(parsed["silent"] == false);
+    CHECK(parsed["campaigns"] == nlohmann::json::array());
+    std::string line;
+    while (std::getline(objects, line)) {
+        const auto ward = nlohmann::json::parse(line);
+        if (ward["ward"] == "thach-ban") CHECK(ward["silent"] == true);
+    }
 }
 
 TEST_CASE("a ward's heartbeats older than an hour before its latest go on its next one",

@@ -205,7 +205,10 @@ else
     [[ "$(values "$service" User)" == wardcast && "$(values "$service" Group)" == wardcast-audit ]] ||
         fail "the service's User=/Group= are not wardcast/wardcast-audit (tmpfiles.d would fight StateDirectory=)"
     check_dir /var/lib/wardcast "$state_mode" "${uid:-?}" "${audit_gid:-?}" wardcast:wardcast-audit
-    check_dir /var/lib/wardcast-sync 700 "${sync_uid:-?}" "${sync_gid:-?}" wardcast-sync:wardcast-sync
+    check_dir /var/lib/wardcast-sync 711 "${sync_uid:-?}" "${sync_gid:-?}" wardcast-sync:wardcast-sync
+    # The campaigns wardcast-sync installs: wardcastd (group wardcast) reads them, nobody else.
+    wardcast_gid="$(entry group wardcast | cut -d: -f3)"
+    check_dir /var/lib/wardcast-sync/campaigns 2750 "${sync_uid:-?}" "${wardcast_gid:-?}" wardcast-sync:wardcast
     check_dir /run/wardcast 755 0 0 "root:root (DirectoryMode=$(values "$socket" DirectoryMode) in the socket unit)"
     # A second run (every boot) changes nothing.
     before="$(stat -c '%n %a %u %g %Y' "$root/etc/wardcast" "$root/var/lib/wardcast" "$root/run/wardcast" 2>&1 || true)"

@@ -87,6 +87,10 @@ std::string campaigns_text(const std::vector<const WardCampaign*>& campaigns) {
     for (const WardCampaign* c : campaigns) {
         text += (text.empty() ? "" : ", ") + c->campaign + " v" + std::to_string(c->version) + " " +
                 c->state;
+        // Collisions the ward's check found: it airs, but some firings may wait or be skipped.
+        if (c->state == "installed" && !c->warnings.empty())
+            text += " (" + std::to_string(c->warnings.size()) +
+                    (c->warnings.size() == 1 ? " warning)" : " warnings)");
     }
     return text;
 }
@@ -187,6 +191,13 @@ int run_status(const std::string& conninfo, bool as_json, std::ostream& out) {
                 << " campaign " << c->campaign << " version " << c->version << " (reported "
                 << c->reported_at << "):\n";
             for (const std::string& line : c->errors) out << "  " << line << '\n';
+        }
+        for (const WardCampaign& c : all_campaigns) {
+            if (c.state != "installed" || c.warnings.empty()) continue;
+            out << '\n'
+                << c.ward << " installed campaign " << c.campaign << " version " << c.version
+                << " with warnings:\n";
+            for (const std::string& line : c.warnings) out << "  " << line << '\n';
         }
     }
     return 0;

@@ -222,6 +222,12 @@ TEST_CASE(
     CHECK(test::contains(status.out, "gia-thuy refused campaign cchc-12 version 1 (reported "));
     CHECK(test::contains(status.out, "\n  " + refusal_line));
     CHECK_FALSE(test::contains(status_row(status.out, "ngoc-lam"), "cchc-12"));
+    // bo-de's own announcement and the campaign's share its zone: it airs them, and says where
+    // they collide.
+    CHECK(test::contains(status_row(status.out, "bo-de"), "installed ("));
+    CHECK(
+        test::contains(status.out, "bo-de installed campaign cchc-12 version 1 with warnings:\n  " +
+                                       (bo_de.campaigns / "cchc-12" / "cchc-12.yaml").string()));
 
     // The outcomes shipped: the district's report counts the campaign's broadcasts at bo-de.
     const auto shipped = bo_de.sync(d.conninfo.at("bo-de"));
@@ -292,7 +298,8 @@ TEST_CASE(
     admin("CREATE TABLE public.kept AS SELECT * FROM campaign_audio_chunks WHERE sha256 = '" +
           v3_sha + "'");
     admin(
-        "UPDATE campaign_audio_chunks SET data = overlay(data placing '\\x5a5a5a5a'::bytea from 100)"
+        "UPDATE campaign_audio_chunks SET data = overlay(data placing '\\x5a5a5a5a'::bytea from "
+        "100)"
         " WHERE sha256 = '" +
         v3_sha + "'");
     const std::string v2_text = read_file(installed / "cchc-12.yaml");

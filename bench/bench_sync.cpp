@@ -9,6 +9,11 @@
 //     being visible at the district (polled every millisecond), and to its received_at (the
 //     server's clock at insert, same machine): p50, p99, max. Also the CPU wardcast-sync spends
 //     watching the file while idle.
+// (c) wardcast-district report for a month of WARDS (default 200) wards.
+// (d) a campaign with 40 MB of audio (four 10 MB WAV files): `wardcast-district campaign add`
+//     (the check, hashing, storing in 1 MiB chunks), then the ward's `wardcast-sync --once`
+//     installing it beside a real wardcastd (fetching, hashing, writing with fsync, the check
+//     of the ward's whole schedule, the reload), then a round with nothing new to install.
 // Prints figures and their targets; never fails on time.
 
 #include <fcntl.h>
@@ -24,6 +29,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -42,7 +48,9 @@
 #include "log/broadcast_log.hpp"
 #include "sync/district_link.hpp"
 #include "sync/shipper.hpp"
+#include "tests/audio/wav_fixtures.hpp"
 #include "tests/district/pg_server.hpp"
+#include "tests/e2e/daemon_process.hpp"
 #include "tests/e2e/process.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
@@ -495,6 +503,66 @@ void district_report(District& district, int wards) {
     std::printf("    district total: %s", last.c_str());
 }
 
+// Runs `argv` and returns its wall time in seconds; throws when it fails.
+double timed_run(const std::vector<std::string>& argv, const std::string& what,
+                 const std::map<std::string, std::string>& env = {}) {
+    const auto start = Clock::now();
+    const auto r = wardcast::test::run_process(argv, env);
+    const double took = seconds_since(start);
+    if (r.exit_code != 0)
+        throw std::runtime_error(what + " failed (exit " + std::to_string(r.exit_code) +
+                                 "): " + r.err);
+    return took;
+}
+
+void campaign(District& district, const fs::path& dir) {
+    std::printf(
+        "\n(d) a campaign with 40 MB of audio (four 10 MB WAV files), published and installed at "
+        "a ward beside a real wardcastd\n");
+    const fs::path folder = dir / "district" / "cchc-lon";
+    std::string text = "announcements:\n";
+    for (int i = 0; i < 4; ++i) {
+        const std::string name = "audio/phan-" + std::to_string(i) + ".wav";
+        fs::create_directories(folder / "audio");
+        wardcast::test::write_tone(folder / name, 113000);  // 44.1 kHz mono 16-bit: 10 MB
+        text += "  - id: cchc-lon-" + std::to_string(i) + "\n    title: \"Phần " +
+                std::to_string(i) + "\"\n    audio: [" + name + "]\n    at: [\"0" +
+                std::to_string(6 + i) + ":00\"]\n";
+    }
+    std::ofstream(folder / "cchc-lon.yaml") << text;
+    const std::string conninfo = district.add_ward("cam-bench");
+    const fs::path ward = dir / "cam-bench";
+    fs::create_directories(ward);
+    std::ofstream(ward / "schedule.yaml")
+        << "station: { name: \"Phường thử\", timezone: UTC }\nzones:\n"
+           "  - { id: all, output: \"null\" }\ninclude: [campaigns/*/*.yaml]\n";
+    const std::map<std::string, std::string> cache = {
+        {"WARDCAST_CACHE", (ward / "cache").string()}};
+    wardcast::test::Daemon daemon(
+        {"--schedule", (ward / "schedule.yaml").string(), "--db", (ward / "broadcasts.db").string(),
+         "--socket", (ward / "control.sock").string()},
+        ward / "wardcastd.log", cache);
+    if (!daemon.wait_for_output("next: ", 60s) && !daemon.wait_for_output("nothing", 1s))
+        std::printf("    (wardcastd said: %s)\n", daemon.output().c_str());
+    const double add = timed_run({WARDCAST_DISTRICT, "--db", district.local(), "campaign", "add",
+                                  (folder / "cchc-lon.yaml").string()},
+                                 "campaign add", cache);
+    std::printf("    campaign add (check, hash, store):   %6.2f s  (%.0f MB/s)\n", add, 40.0 / add);
+    const std::vector<std::string> sync = {WARDCAST_SYNC, "--once",
+                                           "--db",        (ward / "broadcasts.db").string(),
+                                           "--district",  conninfo,
+                                           "--socket",    (ward / "control.sock").string(),
+                                           "--campaigns", (ward / "campaigns").string()};
+    const double install = timed_run(sync, "wardcast-sync --once (install)", cache);
+    std::printf("    wardcast-sync --once installing it:  %6.2f s  (%.0f MB/s, with the reload)\n",
+                install, 40.0 / install);
+    const double idle = timed_run(sync, "wardcast-sync --once (nothing new)", cache);
+    std::printf(
+        "    wardcast-sync --once, nothing new:   %6.2f s  (the program's start included)\n", idle);
+    std::printf(
+        "    (no target: for reference; a ward's 4G link, not these, bounds a real install)\n");
+}
+
 int main(int argc, char** argv) {
     try {
         const std::int64_t target = argc > 1 ? std::atoll(argv[1]) : 100000;
@@ -517,6 +585,7 @@ int main(int argc, char** argv) {
         backlog(district, db, static_cast<double>(target));
         prompt(district, dir.path());
         district_report(district, argc > 2 ? std::atoi(argv[2]) : 200);
+        campaign(district, dir.path());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_sync: %s\n", e.what());
         return 1;

@@ -19,16 +19,16 @@ namespace wardcast::schedules {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"version",     "station",  "zones",
-                                           "defaults",    "quiet_hours", "holidays",
-                                           "include",     "announcements"};
+const std::vector<std::string> kTopKeys = {"version",     "station",  "zones",   "defaults",
+                                           "quiet_hours", "holidays", "include", "announcements"};
 
 /// Parses a file, reporting bad YAML with its place. Null node when unreadable.
 std::optional<YAML::Node> parse_file(const std::filesystem::path& path, const std::string& name,
                                      Diagnostics& out) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        out.push_back({Diagnostic::Severity::error, {name, 0, 0},
+        out.push_back({Diagnostic::Severity::error,
+                       {name, 0, 0},
                        std::string("cannot read the file: ") +
                            (std::filesystem::exists(path) ? "permission denied" : "no such file")});
         return std::nullopt;
@@ -38,7 +38,8 @@ std::optional<YAML::Node> parse_file(const std::filesystem::path& path, const st
     try {
         return YAML::Load(buffer.str());
     } catch (const YAML::Exception& e) {
-        Mark m{name, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1};
+        Mark m{name, e.mark.is_null() ? 0 : e.mark.line + 1,
+               e.mark.is_null() ? 0 : e.mark.column + 1};
         out.push_back({Diagnostic::Severity::error, m, "bad YAML: " + e.msg});
         return std::nullopt;
     }
@@ -90,8 +91,18 @@ std::vector<std::filesystem::path> expand_include(const std::filesystem::path& p
     return out;
 }
 
+/// The folder a pattern's first component with glob characters lies in.
+std::filesystem::path glob_folder(const std::filesystem::path& pattern) {
+    std::filesystem::path folder;
+    for (const auto& part : pattern) {
+        if (has_glob_chars(part.string())) break;
+        folder /= part;
+    }
+    return folder;
+}
+
 class Loader {
-public:
+  public:
     Loader(LoadResult& result, const std::string& system_tz,
            const std::optional<IncludeRedirect>& redirect)
         : result_(result), s_(result.schedule), system_tz_(system_tz), redirect_(redirect) {}
@@ -110,13 +121,14 @@ public:
         read_station(r, doc["station"]);
         read_zones(r, doc["zones"], doc);
         if (doc["quiet_hours"]) read_quiet_hours(r, doc["quiet_hours"]);
-        if (doc["holidays"]) s_.holidays = r.dates(doc["holidays"], "holidays").value_or(std::vector<LocalDate>{});
+        if (doc["holidays"])
+            s_.holidays = r.dates(doc["holidays"], "holidays").value_or(std::vector<LocalDate>{});
         if (doc["defaults"]) defaults_ = read_announcement_fields(r, doc["defaults"], base, true);
         if (doc["announcements"]) read_announcements(r, doc["announcements"], base);
         if (doc["include"]) read_includes(r, doc["include"], base);
     }
 
-private:
+  private:
     void read_version(YamlReader& r, const YAML::Node& doc) {
         if (!doc["version"]) return;  // version 1 is the only one there is
         auto v = r.text(doc["version"], "version");
@@ -199,15 +211,15 @@ private:
 
     static void check_output(YamlReader& r, const YAML::Node& node, const std::string& out) {
         auto starts = [&](const char* p) { return out.rfind(p, 0) == 0; };
-        const char* hint =
-            "auto, null, alsa:DEVICE, pulse:SINK, file:PATH.wav or rtp://HOST:PORT";
+        const char* hint = "auto, null, alsa:DEVICE, pulse:SINK, file:PATH.wav or rtp://HOST:PORT";
         if (out == "auto" || out == "null") return;
         if (starts("alsa:") || starts("pulse:")) {
             if (out.size() > out.find(':') + 1) return;
             r.error(node, "output '" + out + "' names no device (" + hint + ")");
         } else if (starts("file:")) {
             if (out.size() > 9 && out.substr(out.size() - 4) == ".wav") return;
-            r.error(node, "output '" + out + "' must name a .wav file, like file:/var/lib/wardcast/out.wav");
+            r.error(node, "output '" + out +
+                              "' must name a .wav file, like file:/var/lib/wardcast/out.wav");
         } else if (starts("rtp://")) {
             auto rest = out.substr(6);
             auto colon = rest.rfind(':');
@@ -215,10 +227,13 @@ private:
             if (ok) {
                 auto port = rest.substr(colon + 1);
                 ok = port.size() <= 5 &&
-                     std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                     std::all_of(port.begin(), port.end(),
+                                 [](char c) { return c >= '0' && c <= '9'; }) &&
                      std::stol(port) >= 1 && std::stol(port) <= 65535;
             }
-            if (!ok) r.error(node, "output '" + out + "' must be rtp://HOST:PORT with a port from 1 to 65535");
+            if (!ok)
+                r.error(node,
+                        "output '" + out + "' must be rtp://HOST:PORT with a port from 1 to 65535");
         } else {
             r.error(node, "unknown output '" + out + "' (" + hint + ")");
         }
@@ -230,7 +245,9 @@ private:
         for (const auto& q : *items) {
             if (!r.check_keys(q, {"from", "to"}, "quiet_hours entry")) continue;
             if (!q["from"] || !q["to"]) {
-                r.error(q, "quiet hours need both 'from' and 'to', like { from: \"21:30\", to: \"05:30\" }");
+                r.error(q,
+                        "quiet hours need both 'from' and 'to', like { from: \"21:30\", to: "
+                        "\"05:30\" }");
                 continue;
             }
             auto from = r.time_of_day(q["from"], "from");
@@ -273,9 +290,12 @@ private:
             if (redirect_) p = redirected(p, *redirect_);
             auto files = expand_include(p);
             if (files.empty()) {
-                if (has_glob_chars(*pattern))
-                    r.warning(item, "include '" + *pattern + "' matches no file");
-                else
+                if (has_glob_chars(*pattern)) {
+                    // An empty folder is a campaigns folder before its first campaign: only a
+                    // pattern whose folder is not there at all looks like a mistake.
+                    if (!std::filesystem::is_directory(glob_folder(p)))
+                        r.warning(item, "include '" + *pattern + "' matches no file");
+                } else
                     r.error(item, "included file '" + *pattern + "' not found (looked at " +
                                       p.lexically_normal().string() + ")");
                 continue;
@@ -301,10 +321,13 @@ private:
             if (kv.first.IsScalar() && kv.first.Scalar() == "announcements") continue;
             std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
             std::string hint = closest_match(key, {"announcements"});
-            r.error(kv.first, "key '" + key + "' is not allowed in an included file: it may hold only 'announcements'" +
-                                  (hint.empty() ? "" : " (did you mean 'announcements'?)"));
+            r.error(kv.first,
+                    "key '" + key +
+                        "' is not allowed in an included file: it may hold only 'announcements'" +
+                        (hint.empty() ? "" : " (did you mean 'announcements'?)"));
         }
-        if ((*root)["announcements"]) read_announcements(r, (*root)["announcements"], path.parent_path());
+        if ((*root)["announcements"])
+            read_announcements(r, (*root)["announcements"], path.parent_path());
     }
 
     LoadResult& result_;
@@ -336,7 +359,8 @@ void tidy(Diagnostics& diagnostics, const Schedule& schedule) {
                                 std::tuple(file_rank(b.where.file), b.where.line, b.where.column);
                      });
     std::set<std::string> seen;
-    std::erase_if(diagnostics, [&](const Diagnostic& d) { return !seen.insert(d.to_string()).second; });
+    std::erase_if(diagnostics,
+                  [&](const Diagnostic& d) { return !seen.insert(d.to_string()).second; });
 }
 
 std::string system_timezone_name() {

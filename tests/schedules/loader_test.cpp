@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
+#include "schedules/loader.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 
-#include "schedules/loader.hpp"
 #include "schedules/timefmt.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
@@ -166,24 +166,33 @@ TEST_CASE("each validation error names its place and what would be right", "[loa
         {"bad priority", a + "    priority: urgent\n    at: [\"06:00\"]\n",
          "s.yaml:11:15: error: priority 'urgent' is not one of low, normal, high, emergency"},
         {"bad duration", a + "    gap: 3 seconds\n    at: [\"06:00\"]\n",
-         "s.yaml:11:10: error: 'gap' value '3 seconds' is not a duration like 90s, 10m, 1h or 1h30m"},
+         "s.yaml:11:10: error: 'gap' value '3 seconds' is not a duration like 90s, 10m, 1h or "
+         "1h30m"},
         {"bad day", a + "    days: [mon, thurs]\n    at: [\"06:00\"]\n",
-         "s.yaml:11:17: error: day 'thurs' is not one of mon, tue, wed, thu, fri, sat, sun (did you mean 'thu'?)"},
+         "s.yaml:11:17: error: day 'thurs' is not one of mon, tue, wed, thu, fri, sat, sun (did "
+         "you mean 'thu'?)"},
         {"monthday out of range", a + "    monthdays: [32]\n    at: [\"06:00\"]\n",
          "s.yaml:11:17: error: 'monthdays' must be from 1 to 31, not 32"},
-        {"no time", a, "s.yaml:9:5: error: announcement 'a' has no time: write 'at: [\"06:00\"]' or 'every' with 'between'"},
-        {"at and every", a + "    at: [\"06:00\"]\n    every: 30m\n    between: [\"06:00\", \"07:00\"]\n",
+        {"no time", a,
+         "s.yaml:9:5: error: announcement 'a' has no time: write 'at: [\"06:00\"]' or 'every' with "
+         "'between'"},
+        {"at and every",
+         a + "    at: [\"06:00\"]\n    every: 30m\n    between: [\"06:00\", \"07:00\"]\n",
          "s.yaml:9:5: error: announcement 'a' has both 'at' and 'every'/'between': use one"},
         {"every without between", a + "    every: 30m\n",
-         "s.yaml:9:5: error: announcement 'a' has 'every' without 'between': write both, like every: 30m and between: [\"06:00\", \"08:00\"]"},
+         "s.yaml:9:5: error: announcement 'a' has 'every' without 'between': write both, like "
+         "every: 30m and between: [\"06:00\", \"08:00\"]"},
         {"audio and tts", a + "    tts: hello\n    at: [\"06:00\"]\n",
          "s.yaml:9:5: error: announcement 'a' has both 'audio' and 'tts': use one"},
         {"bad id", "announcements:\n  - id: Bad Id\n    audio: x.wav\n    at: [\"06:00\"]\n",
-         "s.yaml:9:9: error: id 'Bad Id' may use only lower-case letters, digits, '.', '_' and '-'"},
-        {"window backwards", a + "    window: { from: 2026-12-31, until: 2026-12-01 }\n    at: [\"06:00\"]\n",
+         "s.yaml:9:9: error: id 'Bad Id' may use only lower-case letters, digits, '.', '_' and "
+         "'-'"},
+        {"window backwards",
+         a + "    window: { from: 2026-12-31, until: 2026-12-01 }\n    at: [\"06:00\"]\n",
          "s.yaml:11:40: error: window ends on 2026-12-01, before it starts on 2026-12-31"},
         {"between backwards", a + "    every: 1h\n    between: [\"08:00\", \"06:00\"]\n",
-         "s.yaml:12:24: error: 'between' ends at 06:00, before it starts at 08:00 (it may not cross midnight)"},
+         "s.yaml:12:24: error: 'between' ends at 06:00, before it starts at 08:00 (it may not "
+         "cross midnight)"},
         {"key twice", a + "    at: [\"06:00\"]\n    at: [\"07:00\"]\n",
          "s.yaml:12:5: error: key 'at' is written twice in this announcement"},
     }));
@@ -202,14 +211,16 @@ TEST_CASE("top-level errors point at their place", "[loader]") {
     }
     SECTION("unknown time zone with a suggestion") {
         auto l = load_text("station: { timezone: Asia/Ho_Chi_Minn }\nzones: [{id: all}]\n");
-        CHECK(l->messages == std::vector<std::string>{
-                                 "s.yaml:1:22: error: unknown time zone 'Asia/Ho_Chi_Minn' (did you "
-                                 "mean 'Asia/Ho_Chi_Minh'?)"});
+        CHECK(l->messages ==
+              std::vector<std::string>{
+                  "s.yaml:1:22: error: unknown time zone 'Asia/Ho_Chi_Minn' (did you "
+                  "mean 'Asia/Ho_Chi_Minh'?)"});
     }
     SECTION("no zones") {
         auto l = load_text("version: 1\nannouncements: []\n");
         CHECK(l->messages ==
-              std::vector<std::string>{"s.yaml:1:1: error: the schedule needs at least one zone under 'zones'"});
+              std::vector<std::string>{
+                  "s.yaml:1:1: error: the schedule needs at least one zone under 'zones'"});
     }
     SECTION("unknown output") {
         auto l = load_text("zones: [{id: all, output: speaker}]\n");
@@ -219,17 +230,19 @@ TEST_CASE("top-level errors point at their place", "[loader]") {
     }
     SECTION("duplicate ids across files") {
         auto l = load_text(
-            "zones: [{id: all}]\ninclude: [c/*.yaml]\nannouncements:\n  - {id: a, audio: x.wav, at: \"06:00\"}\n",
+            "zones: [{id: all}]\ninclude: [c/*.yaml]\nannouncements:\n  - {id: a, audio: x.wav, "
+            "at: \"06:00\"}\n",
             {{"c/one.yaml", "announcements:\n  - {id: a, audio: y.wav, at: \"07:00\"}\n"}});
         REQUIRE(l->messages.size() == 1);
         CHECK(l->messages[0] == "c/one.yaml:2:10: error: duplicate announcement id 'a' (first at " +
                                     (l->dir.path() / "s.yaml").string() + ":4)");
     }
     SECTION("several errors are all reported in one run") {
-        auto l = load_text(std::string(kHead) +
-                           "announcements:\n  - id: a\n    audio: x.wav\n    at: [\"25:00\"]\n"
-                           "  - id: b\n    audio: x.wav\n    at: [\"06:00\"]\n    zones: [nowhere]\n"
-                           "    priorty: low\n");
+        auto l =
+            load_text(std::string(kHead) +
+                      "announcements:\n  - id: a\n    audio: x.wav\n    at: [\"25:00\"]\n"
+                      "  - id: b\n    audio: x.wav\n    at: [\"06:00\"]\n    zones: [nowhere]\n"
+                      "    priorty: low\n");
         CHECK(l->messages.size() == 3);
     }
 }
@@ -238,8 +251,10 @@ TEST_CASE("includes are read in order, with paths relative to each file", "[load
     auto l = load_text(
         "zones: [{id: all}]\ninclude: [campaigns/*.yaml]\nannouncements:\n"
         "  - {id: main, audio: a.wav, at: \"06:00\"}\n",
-        {{"campaigns/b.yaml", "announcements:\n  - {id: from-b, audio: audio/b.wav, at: \"07:00\"}\n"},
-         {"campaigns/a.yaml", "announcements:\n  - {id: from-a, audio: audio/a.wav, at: \"07:00\"}\n"}});
+        {{"campaigns/b.yaml",
+          "announcements:\n  - {id: from-b, audio: audio/b.wav, at: \"07:00\"}\n"},
+         {"campaigns/a.yaml",
+          "announcements:\n  - {id: from-a, audio: audio/a.wav, at: \"07:00\"}\n"}});
     REQUIRE(l->messages.empty());
     const auto& s = l->result.schedule;
     REQUIRE(s.announcements.size() == 3);
@@ -253,15 +268,25 @@ TEST_CASE("includes are read in order, with paths relative to each file", "[load
 TEST_CASE("included files hold only announcements", "[loader]") {
     auto l = load_text("zones: [{id: all}]\ninclude: [c.yaml, missing.yaml, none/*.yaml]\n",
                        {{"c.yaml", "zones: [{id: x}]\nannouncements: []\n"}});
-    CHECK_THAT(l->messages, Catch::Matchers::VectorContains(std::string(
-                                "c.yaml:1:1: error: key 'zones' is not allowed in an included file: "
-                                "it may hold only 'announcements'")));
+    CHECK_THAT(l->messages,
+               Catch::Matchers::VectorContains(
+                   std::string("c.yaml:1:1: error: key 'zones' is not allowed in an included file: "
+                               "it may hold only 'announcements'")));
     CHECK_THAT(l->messages,
                Catch::Matchers::VectorContains(
                    "s.yaml:2:19: error: included file 'missing.yaml' not found (looked at " +
                    (l->dir.path() / "missing.yaml").string() + ")"));
     CHECK_THAT(l->messages, Catch::Matchers::VectorContains(std::string(
                                 "s.yaml:2:33: warning: include 'none/*.yaml' matches no file")));
+}
+
+TEST_CASE("a pattern matching nothing in a folder that exists is no warning (campaigns to come)",
+          "[loader]") {
+    // campaigns/ holds a folder of another kind only: no campaign file in it yet.
+    auto l = load_text("zones: [{id: all}]\ninclude: [campaigns/*/*.yaml]\nannouncements: []\n",
+                       {{"campaigns/.staging/readme.txt", "not a campaign\n"}});
+    CHECK(l->messages.empty());
+    CHECK(l->result.ok());
 }
 
 TEST_CASE("a relay loads with its source, duration and start_timeout", "[loader][relay]") {

@@ -197,6 +197,12 @@ TEST_CASE(
         at_bo_de.err,
         "wardcast-sync: campaign cchc-12 version 1: installed, schedule " + in_force));
     CHECK(test::contains(bo_de.next(), "cchc-dvc"));
+    // The ward's schedule file now plans the campaign's firings (17:10 every day too).
+    const auto week = test::ctl({"simulate", bo_de.schedule.string()});
+    CHECK(week.exit_code == 0);
+    CHECK(test::contains(week.out, "17:10     Một cửa liên thông"));
+    CHECK_FALSE(test::contains(test::ctl({"simulate", gia_thuy.schedule.string()}).out,
+                               "Một cửa liên thông"));
     // gia-thuy: refused with the check's error line naming the installed path; nothing put in
     // place, its own schedule still in force.
     CHECK(test::contains(at_gia_thuy.err, "campaign cchc-12 version 1: refused (1 error)"));

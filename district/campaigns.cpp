@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/private_dir.hpp"
 #include "common/sha256.hpp"
 #include "ctl/table.hpp"
 #include "district/schema.hpp"
@@ -39,28 +40,6 @@ std::string read_whole(const fs::path& file) {
         throw std::invalid_argument("cannot read the campaign file " + file.string());
     return text.str();
 }
-
-// A private temporary folder, removed with everything in it.
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "wardcast-campaign-XXXXXX").string();
-        if (!::mkdtemp(pattern.data()))
-            throw std::runtime_error("cannot make a temporary folder in " +
-                                     fs::temp_directory_path().string());
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
 
 // Every zone id the campaign's announcements name (a ward's schedule defines them): the check
 // gives the stand-in schedule exactly these, so no zone is unknown. A file that does not parse
@@ -209,7 +188,7 @@ CheckedCampaign check_campaign(const fs::path& file, const std::optional<std::st
 
     // A stand-in ward: every zone the campaign names, no quiet hours, no holidays, the
     // campaign as its one included file.
-    TempDir dir;
+    PrivateDir dir("wardcast-campaign");
     const fs::path main = dir.path() / "schedule.yaml";
     {
         std::ofstream out(main);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/names.hpp"
+#include "common/private_dir.hpp"
 #include "schedules/bundle.hpp"
 
 namespace wardcast::report {
@@ -15,28 +16,6 @@ namespace sch = wardcast::schedules;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// A folder made with mkdtemp (mode 0700), removed with everything in it.
-class PrivateDir {
-  public:
-    PrivateDir() {
-        std::string name = (fs::temp_directory_path() / "wardcast-report-XXXXXX").string();
-        if (!::mkdtemp(name.data()))
-            throw std::runtime_error("cannot make a temporary folder in " +
-                                     fs::temp_directory_path().string());
-        path_ = name;
-    }
-    ~PrivateDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    PrivateDir(const PrivateDir&) = delete;
-    PrivateDir& operator=(const PrivateDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
 
 /// How many leading ".." `path` (normalized) has. Throws when it is absolute or names no file.
 std::size_t levels_up(const fs::path& path) {
@@ -63,7 +42,7 @@ sch::LoadResult load_bundled_schedule(const std::string& text, const std::string
     // Includes may sit beside or above the main file's folder ("../shared/x.yaml"): nesting
     // the main file that deep keeps every restored file inside the private folder.
     if (depth > 64) throw std::runtime_error("the stored schedule's includes climb too far up");
-    PrivateDir dir;
+    PrivateDir dir("wardcast-report");
     fs::path main_dir = dir.path();
     for (std::size_t i = 0; i < depth; ++i) main_dir /= "up";
     for (const auto& [path, body] : files) {

@@ -33,15 +33,8 @@ namespace {
 
 constexpr const char* kNoPostgres = "PostgreSQL 15 is not installed (apt install postgresql-15)";
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
+using test::read_file;
+using test::write_file;
 
 // A fixed-offset zone where it is about noon now, so that the day's windows below (10:00 to
 // 14:00, 17:00) never wrap midnight whenever the test runs. Etc/GMT-7 is UTC+7.

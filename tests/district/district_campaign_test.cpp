@@ -25,15 +25,8 @@ namespace {
 
 constexpr const char* kNoPostgres = "PostgreSQL 15 is not installed (apt install postgresql-15)";
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-}
+using test::read_file;
+using test::write_file;
 
 // A campaign in its own folder, with its audio beside it.
 std::string campaign_text(const std::string& title = "Dịch vụ công trực tuyến") {

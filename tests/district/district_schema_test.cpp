@@ -76,7 +76,8 @@ TEST_CASE("init creates the schema once and a second run has nothing to do", "[d
                       Catch::Contains("is at schema 99, newer than this wardcast-district (3)"));
 }
 
-TEST_CASE("init upgrades a schema 1 store to the current one, pruning the heartbeats it piled up", "[district]") {
+TEST_CASE("init upgrades a schema 1 store to the current one, pruning the heartbeats it piled up",
+          "[district]") {
     if (!PgServer::installed()) WARDCAST_SKIP(kNoPostgres);
     TestDatabase db(test::shared_pg_server());
     pg::Connection conn(db.local_conninfo(), "test");

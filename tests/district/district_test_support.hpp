@@ -24,6 +24,18 @@
 
 namespace wardcast::test {
 
+/// The bytes of `path` ("" when it cannot be read).
+inline std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Writes `text` to `path`, folders created.
+inline void write_file(const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+}
+
 /// The server of this test process; throws when it cannot start (the test fails).
 inline PgServer& shared_pg_server() {
     static PgServer server;

@@ -150,7 +150,12 @@ void make_dir(const fs::path& dir, bool set_mode = true) {
     if (!fresh && errno != EEXIST) disk_error("create the folder", dir);
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
     if (fd.get() < 0) disk_error("open the folder", dir);
-    if ((fresh || set_mode) && ::fchmod(fd.get(), kDirMode) != 0)
+    // Keep the setgid bit a setgid parent gave it (the campaigns folder is 2750, group
+    // wardcast): everything made below then stays in wardcastd's group, whoever writes it.
+    struct stat parent {};
+    const bool inherit =
+        ::stat(dir.parent_path().c_str(), &parent) == 0 && (parent.st_mode & S_ISGID);
+    if ((fresh || set_mode) && ::fchmod(fd.get(), kDirMode | (inherit ? S_ISGID : 0)) != 0)
         disk_error("set the mode of", dir);
 }
 

@@ -269,6 +269,32 @@ TEST_CASE("a new campaign is installed with its audio, wardcastd reloads and it 
     CHECK(w.daemon.reloads == 1);
 }
 
+TEST_CASE("in a setgid campaigns folder everything installed stays in its group (wardcastd's)",
+          "[campaign-install]") {
+    Ward w;
+    // As the package makes it: 2750, group wardcast (here another group than the writer's).
+    fs::create_directories(w.dir);
+    const gid_t group = ::getegid() == 1 ? 2 : 1;
+    REQUIRE(::chown(w.dir.c_str(), static_cast<uid_t>(-1), group) == 0);
+    REQUIRE(::chmod(w.dir.c_str(), 02750) == 0);
+    const std::string text = campaign_text("tiem-chung", "07:00", {"audio/loi-moi.wav"});
+    w.district.publish("tiem-chung", 1, text, {{"audio/loi-moi.wav", w.tone(700)}});
+    const sync::CampaignRound r = w.round();
+    INFO(r.error);
+    REQUIRE(r.all_handled);
+    const fs::path folder = w.dir / "tiem-chung";
+    for (const fs::path& p :
+         {folder, folder / "audio", folder / "tiem-chung.yaml", folder / "audio/loi-moi.wav"}) {
+        INFO(p);
+        struct stat st {};
+        REQUIRE(::stat(p.c_str(), &st) == 0);
+        CHECK(st.st_gid == group);
+    }
+    struct stat st {};
+    REQUIRE(::stat(folder.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 02750);
+}
+
 TEST_CASE("a new version replaces the old and links the audio it shares with it",
           "[campaign-install]") {
     Ward w;

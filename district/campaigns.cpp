@@ -381,7 +381,9 @@ int run_campaign_add(const std::string& conninfo, const fs::path& file,
     out << "campaign " << p.id << " version " << p.version
         << (p.new_version ? " published" : " (the same file and audio as before)");
     if (p.wards.empty()) {
-        out << "; every ward asked for has this version already (" << join(p.already) << ")\n";
+        out << "; every ward asked for has this version already (" << join(p.already)
+            << "): nothing to do\n";
+        return 0;
     } else {
         out << " for " << p.wards.size() << (p.wards.size() == 1 ? " ward" : " wards") << ": "
             << join(p.wards);

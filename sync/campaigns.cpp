@@ -19,6 +19,7 @@
 #include "common/protocol.hpp"
 #include "common/sha256.hpp"
 #include "ctl/client.hpp"
+#include "district/campaigns.hpp"
 #include "schedules/diagnostic.hpp"
 #include "schedules/loader.hpp"
 
@@ -270,17 +271,6 @@ std::optional<Manifest> read_manifest(const fs::path& folder) {
     }
 }
 
-bool valid_id(const std::string& id) {
-    auto ok = [](char c, bool first) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-               (!first && (c == '.' || c == '_' || c == '-'));
-    };
-    if (id.empty() || !ok(id[0], true)) return false;
-    for (char c : id)
-        if (!ok(c, false)) return false;
-    return true;
-}
-
 /// Why a campaign's audio path may not be written inside its folder, or "".
 std::string unsafe_reason(const std::string& written, const std::string& own_file) {
     if (written.empty()) return "is empty";
@@ -354,7 +344,7 @@ class Round {
 
     void handle(const Assignment& a) {
         try {
-            if (!valid_id(a.id)) {
+            if (!district::valid_campaign_id(a.id)) {
                 if (!a.withdrawn)
                     send({a.id,
                           a.version,

@@ -2,7 +2,6 @@
 // reloads as wardcastd does (the same check of the real schedule files, no redirect): real WAV
 // audio measured by audio::AudioLibrary, real folders, renames and hard links.
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -20,25 +19,13 @@
 #include "schedules/validator.hpp"
 #include "sync/campaigns.hpp"
 #include "tests/audio/wav_fixtures.hpp"
+#include "tests/schedules/schedule_files.hpp"
 
 namespace fs = std::filesystem;
 using namespace wardcast;
 using sync::CampaignState;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string templ = fs::temp_directory_path() / "wardcast-campaigns-XXXXXX";
-        REQUIRE(::mkdtemp(templ.data()));
-        path = templ;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
 
 std::string read_all(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
@@ -183,23 +170,23 @@ std::string campaign_text(const std::string& id, const std::string& at,
 }
 
 struct Ward {
-    TempDir root;
-    fs::path main = root.path / "schedule.yaml";
-    fs::path dir = root.path / "campaigns";
-    audio::AudioLibrary library{root.path / "cache"};
+    test::TempDir root;
+    fs::path main = root.path() / "schedule.yaml";
+    fs::path dir = root.path() / "campaigns";
+    audio::AudioLibrary library{root.path() / "cache"};
     FakeDaemon daemon{main, library};
     FakeSource district;
     std::map<int, std::string> tones;  // by length in ms: distinct contents
 
     explicit Ward(const std::string& schedule = kMainSchedule) {
         write_text(main, schedule);
-        test::write_tone(root.path / "sang.wav", 300);
+        test::write_tone(root.path() / "sang.wav", 300);
     }
 
     // The bytes of a WAV tone `ms` long.
     std::string tone(int ms) {
         if (!tones.count(ms)) {
-            const fs::path file = root.path / ("tone-" + std::to_string(ms) + ".wav");
+            const fs::path file = root.path() / ("tone-" + std::to_string(ms) + ".wav");
             test::write_tone(file, ms);
             tones[ms] = read_all(file);
         }
@@ -556,7 +543,7 @@ TEST_CASE("an audio path outside the campaign's folder is refused", "[campaign-i
                                    ": error: audio path '" + path + "' " + why +
                                    "; the campaign cannot be installed"});
     CHECK_FALSE(fs::exists(w.dir / "tiem-chung"));
-    CHECK_FALSE(fs::exists(w.root.path / "x.wav"));
+    CHECK_FALSE(fs::exists(w.root.path() / "x.wav"));
     CHECK(w.district.fetched.empty());
 }
 

@@ -1,54 +1,92 @@
 #include "common/sha256.hpp"
 
-#include <glib.h>
+#include <openssl/evp.h>
 
 #include <array>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 
 namespace wardcast {
 
 namespace {
 
-struct ChecksumFree {
-    void operator()(GChecksum* checksum) const noexcept { g_checksum_free(checksum); }
-};
-using ChecksumPtr = std::unique_ptr<GChecksum, ChecksumFree>;
+// Fetched once: an implicit fetch (EVP_sha256()) looks the algorithm up again on every
+// init, a cost that shows when hashing a million short texts. Never freed: it lives as long
+// as the process, as libcrypto's own tables do.
+const EVP_MD* sha256_md() {
+    static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (!md) throw std::runtime_error("libcrypto has no SHA-256");
+    return md;
+}
 
-ChecksumPtr new_sha256() { return ChecksumPtr(g_checksum_new(G_CHECKSUM_SHA256)); }
-
-void update(GChecksum* checksum, const char* data, std::size_t size) {
-    // g_checksum_update takes a gssize: feed huge inputs in pieces.
-    constexpr std::size_t max_piece = 1u << 30;
-    while (size > 0) {
-        const std::size_t piece = size < max_piece ? size : max_piece;
-        g_checksum_update(checksum, reinterpret_cast<const guchar*>(data),
-                          static_cast<gssize>(piece));
-        data += piece;
-        size -= piece;
+void to_hex(const unsigned char* digest, char* out) {
+    static constexpr char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; ++i) {
+        out[2 * i] = digits[digest[i] >> 4];
+        out[2 * i + 1] = digits[digest[i] & 0xf];
     }
+}
+
+void begin(EVP_MD_CTX* ctx) {
+    if (EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) != 1) {
+        throw std::runtime_error("libcrypto cannot start a SHA-256");
+    }
+}
+
+void update(EVP_MD_CTX* ctx, const char* data, std::size_t size) {
+    if (size > 0 && EVP_DigestUpdate(ctx, data, size) != 1) {
+        throw std::runtime_error("libcrypto cannot hash");
+    }
+}
+
+void finish(EVP_MD_CTX* ctx, char* out) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_DigestFinal_ex(ctx, digest, &size) != 1 || size != 32) {
+        throw std::runtime_error("libcrypto cannot finish a SHA-256");
+    }
+    to_hex(digest, out);
 }
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
-    ChecksumPtr checksum = new_sha256();
-    update(checksum.get(), data.data(), data.size());
-    return g_checksum_get_string(checksum.get());
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+    if (!ctx_) throw std::runtime_error("libcrypto cannot make a digest context");
 }
+
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256::hex(std::string_view data, char* out) {
+    begin(ctx_);
+    update(ctx_, data.data(), data.size());
+    finish(ctx_, out);
+}
+
+std::string Sha256::hex(std::string_view data) {
+    std::string out(64, '0');
+    hex(data, out.data());
+    return out;
+}
+
+std::string sha256_hex(std::string_view data) { return Sha256().hex(data); }
 
 std::optional<std::string> sha256_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
-    ChecksumPtr checksum = new_sha256();
+    const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx) throw std::runtime_error("libcrypto cannot make a digest context");
+    begin(ctx.get());
     std::array<char, 64 * 1024> block;
     while (in) {
         in.read(block.data(), block.size());
-        update(checksum.get(), block.data(), static_cast<std::size_t>(in.gcount()));
+        update(ctx.get(), block.data(), static_cast<std::size_t>(in.gcount()));
     }
     // A clean end of file sets eof; a read error (e.g. EISDIR on a folder) sets only bad/fail.
     if (!in.eof() || in.bad()) return std::nullopt;
-    return std::string(g_checksum_get_string(checksum.get()));
+    std::string out(64, '0');
+    finish(ctx.get(), out.data());
+    return out;
 }
 
 }  // namespace wardcast

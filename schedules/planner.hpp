@@ -3,6 +3,7 @@
 // implementation of these rules: `simulate` and `validate` place a whole span of firings with
 // it, the daemon places what waits to air against what has started (schedules/live.hpp).
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -96,12 +97,32 @@ class ConflictPlanner {
     const Schedule& schedule() const noexcept { return schedule_; }
 
     /// Who holds which zone until when.
-    const ZoneBook& book() const noexcept { return busy_; }
+    ZoneBook book() const;
 
   private:
+    // A zone's place in slots_: the schedule's zones first, in their order, then any other
+    // zone a book or a request named.
+    using Slot = std::uint32_t;
+    struct SlotBusy {
+        bool held = false;  // in the book at all
+        ZoneBusy busy;
+    };
+
+    Slot slot_of(const std::string& zone);
+    const std::vector<Slot>& slots_of(const std::vector<std::string>& zones);
+    Placement place_on(const Request& r, const std::vector<Slot>& slots);
+    // The local time of day of `i`; the zone's offset is kept between its transitions.
+    TimeOfDay local_time_of_day(Instant i);
+
     const Schedule& schedule_;         // not owned; outlives the planner
     std::vector<Duration> durations_;  // by Announcement::order
-    ZoneBook busy_;                    // zone id -> until when, and with what
+    std::vector<std::string> names_;   // by Slot: the zone's id
+    std::vector<SlotBusy> busy_;       // by Slot: until when it is taken, and with what
+    std::vector<std::vector<Slot>> announcement_slots_;          // by Announcement::order
+    std::vector<Slot> request_slots_;                            // scratch for slots_of
+    date::sys_seconds offset_begin_ = date::sys_seconds::max();  // offset_ holds in [begin, end)
+    date::sys_seconds offset_end_ = date::sys_seconds::min();
+    std::chrono::seconds offset_{0};
 };
 
 }  // namespace wardcast::schedules

@@ -20,13 +20,14 @@ void plan(const Schedule& schedule, const std::vector<Duration>& durations,
           const std::vector<Firing>& firings, Instant from, Emit&& emit) {
     ConflictPlanner planner(schedule, durations);
     std::vector<PlannedFiring> run;
+    const auto earlier = [](const PlannedFiring& a, const PlannedFiring& b) {
+        if (a.start.has_value() != b.start.has_value()) return a.start.has_value();
+        return a.start.has_value() && *a.start < *b.start;
+    };
     const auto flush = [&] {
-        std::stable_sort(run.begin(), run.end(),
-                         [](const PlannedFiring& a, const PlannedFiring& b) {
-                             if (a.start.has_value() != b.start.has_value())
-                                 return a.start.has_value();
-                             return a.start.has_value() && *a.start < *b.start;
-                         });
+        // Most runs are one firing, or already in order: stable_sort would still allocate.
+        if (!std::is_sorted(run.begin(), run.end(), earlier))
+            std::stable_sort(run.begin(), run.end(), earlier);
         for (PlannedFiring& p : run) emit(std::move(p));
         run.clear();
     };

@@ -1,6 +1,8 @@
 #include "schedules/timefmt.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 
 #include "schedules/engine.hpp"
@@ -152,6 +154,75 @@ std::string format_time_of_day(TimeOfDay t) {
 }
 
 std::string format_date(LocalDate d) { return date_text(d); }
+
+namespace {
+
+// Two digits of 0 .. 99.
+char* two_digits(char* out, long long v) {
+    out[0] = static_cast<char>('0' + v / 10);
+    out[1] = static_cast<char>('0' + v % 10);
+    return out + 2;
+}
+
+char* copy(char* out, const char* text, std::size_t size) {
+    std::memcpy(out, text, size);
+    return out + size;
+}
+
+}  // namespace
+
+date::local_seconds InstantWriter::to_local(date::sys_seconds s) {
+    if (s < span_begin_ || s >= span_end_) {
+        const date::sys_info info = zone_.get_info(s);
+        span_begin_ = info.begin;
+        span_end_ = info.end;
+        offset_ = info.offset;
+        const std::string text = offset_text(offset_);
+        offset_size_ = text.size();
+        std::memcpy(offset_text_, text.data(), text.size());
+    }
+    const date::local_seconds local{(s + offset_).time_since_epoch()};
+    const LocalDate d = date::floor<date::days>(local);
+    if (d != day_) {
+        day_ = d;
+        const std::string text = date_text(d);
+        day_size_ = std::min(text.size(), sizeof day_text_);
+        std::memcpy(day_text_, text.data(), day_size_);
+    }
+    return local;
+}
+
+char* InstantWriter::date_and_time(char* out, date::local_seconds local, char separator) {
+    out = copy(out, day_text_, day_size_);
+    *out++ = separator;
+    const long long total = (local - day_).count();  // 0 .. 86399
+    out = two_digits(out, total / 3600);
+    *out++ = ':';
+    out = two_digits(out, total / 60 % 60);
+    *out++ = ':';
+    return two_digits(out, total % 60);
+}
+
+char* InstantWriter::instant(char* out, Instant i) {
+    const date::local_seconds local = to_local(date::floor<seconds>(i));
+    out = date_and_time(out, local, 'T');
+    return copy(out, offset_text_, offset_size_);
+}
+
+char* InstantWriter::local(char* out, Instant i) {
+    return date_and_time(out, to_local(date::floor<seconds>(i)), ' ');
+}
+
+char* InstantWriter::local_time(char* out, Instant i) {
+    const date::local_seconds local = to_local(date::floor<seconds>(i));
+    const long long total = (local - day_).count();
+    out = two_digits(out, total / 3600);
+    *out++ = ':';
+    out = two_digits(out, total / 60 % 60);
+    if (total % 60 == 0) return out;
+    *out++ = ':';
+    return two_digits(out, total % 60);
+}
 
 std::optional<TimeOfDay> parse_time_of_day(const std::string& text) {
     Reader r(text);

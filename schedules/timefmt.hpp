@@ -23,6 +23,44 @@ std::string format_time_of_day(TimeOfDay t);
 /// "YYYY-MM-DD".
 std::string format_date(LocalDate d);
 
+/// Formats many instants of one zone, in any order, without a time-zone look-up or a heap
+/// allocation for each: the zone's offset is kept for the span between two of its
+/// transitions, and a date's text for the day. The text is exactly that of the functions
+/// above. `simulate` writes half a million lines with it.
+class InstantWriter {
+  public:
+    /// Room enough for any text one call writes.
+    static constexpr std::size_t max_size = 48;
+
+    explicit InstantWriter(const date::time_zone& zone) : zone_(zone) {}
+
+    /// Writes format_instant(i, zone) at `out`; returns the end of what it wrote.
+    char* instant(char* out, Instant i);
+    /// Writes format_local(i, zone).
+    char* local(char* out, Instant i);
+    /// Writes format_local_time(i, zone).
+    char* local_time(char* out, Instant i);
+    /// The local date and time of `i`, to the second rounded down.
+    date::local_seconds local_seconds(Instant i) {
+        return to_local(date::floor<std::chrono::seconds>(i));
+    }
+
+  private:
+    // The local time of `s`, with the offset span and the day's text brought up to date.
+    date::local_seconds to_local(date::sys_seconds s);
+    char* date_and_time(char* out, date::local_seconds local, char separator);
+
+    const date::time_zone& zone_;
+    date::sys_seconds span_begin_ = date::sys_seconds::max();  // offset_ holds in [begin, end)
+    date::sys_seconds span_end_ = date::sys_seconds::min();
+    std::chrono::seconds offset_{0};
+    char offset_text_[12] = {};
+    std::size_t offset_size_ = 0;
+    LocalDate day_ = LocalDate::min();
+    char day_text_[16] = {};
+    std::size_t day_size_ = 0;
+};
+
 /// Parses "HH:MM" or "HH:MM:SS" (00:00 .. 23:59:59).
 std::optional<TimeOfDay> parse_time_of_day(const std::string& text);
 

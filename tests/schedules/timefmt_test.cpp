@@ -3,7 +3,9 @@
 #include "schedules/timefmt.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "schedules/engine.hpp"
 #include "tests/schedules/test_schedules.hpp"
@@ -99,7 +101,8 @@ TEST_CASE("dates parse as YYYY-MM-DD only when the day exists", "[timefmt]") {
     CHECK(parse_date("2026-12-01") == LocalDate{date::year{2026} / 12 / 1});
 }
 
-TEST_CASE("simulate span values (--from, --to) parse as a local date's midnight or an instant", "[timefmt]") {
+TEST_CASE("simulate span values (--from, --to) parse as a local date's midnight or an instant",
+          "[timefmt]") {
     struct Case {
         const char* zone;
         const char* text;
@@ -161,4 +164,38 @@ TEST_CASE("times of day read back as written", "[timefmt]") {
     const auto back = parse_time_of_day(format_time_of_day(TimeOfDay{seconds}));
     REQUIRE(back.has_value());
     CHECK(back->count() == seconds);
+}
+
+TEST_CASE("the fast writer simulate uses writes what format_instant and format_local write",
+          "[timefmt]") {
+    // Zones with summer time, half-hour offsets and offsets in seconds (Monrovia's -0:44:30
+    // before 1972); instants in order, backwards and jumping about, across their changes.
+    const char* zones[] = {
+        "Asia/Ho_Chi_Minh",    "America/New_York", "Europe/London",      "Asia/Kolkata",
+        "Australia/Lord_Howe", "Africa/Monrovia",  "Pacific/Kiritimati", "UTC"};
+    std::vector<Instant> instants;
+    for (Instant i = utc(2026, 10, 31); i < utc(2026, 11, 3); i += std::chrono::minutes(7))
+        instants.push_back(i + milliseconds(999));
+    for (Instant i = utc(2027, 4, 5); i > utc(2027, 3, 10); i -= std::chrono::minutes(53))
+        instants.push_back(i);
+    std::uint64_t x = 20261203;  // a fixed walk: 1900 to 2300, to the millisecond
+    for (int k = 0; k < 3000; ++k) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        const auto ms = static_cast<std::int64_t>(x >> 20) % 12'623'040'000'000 - 2'208'988'800'000;
+        instants.push_back(Instant{milliseconds(ms)});
+    }
+    instants.push_back(utc(1971, 12, 31, 23, 59, 59));
+    instants.push_back(utc(1972, 1, 1));
+    instants.push_back(utc(1970, 1, 1) - milliseconds(1));
+    for (const char* name : zones) {
+        const auto& tz = zone(name);
+        InstantWriter w(tz);
+        char buf[InstantWriter::max_size];
+        for (Instant i : instants) {
+            INFO(name << " " << i.time_since_epoch().count() << " ms");
+            REQUIRE(std::string(buf, w.instant(buf, i)) == format_instant(i, tz));
+            REQUIRE(std::string(buf, w.local(buf, i)) == format_local(i, tz));
+            REQUIRE(std::string(buf, w.local_time(buf, i)) == format_local_time(i, tz));
+        }
+    }
 }

@@ -64,11 +64,83 @@ std::string aired_seconds(const std::optional<std::int64_t>& ms) {
     return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10);
 }
 
+// schedules::format_instant and format_local, the same text, with the zone's offset kept
+// from one instant to the next (a month of a log is in one or two offsets) and written
+// without intermediate strings: a month of a district is four instants on each of tens of
+// thousands of lines. Years outside 0000-9999 go to schedules' own functions.
+class InstantText {
+  public:
+    explicit InstantText(const date::time_zone& zone) : zone_(zone) {}
+
+    /// "2027-03-01T05:30:00+07:00" (format_instant).
+    void instant(std::string& out, Instant i) { write(out, i, true); }
+    /// "2027-03-01 05:30:00" (format_local).
+    void local(std::string& out, Instant i) { write(out, i, false); }
+
+  private:
+    void write(std::string& out, Instant i, bool with_offset) {
+        using namespace std::chrono;
+        const date::sys_seconds s = date::floor<seconds>(i);
+        if (!known_ || s < info_.begin || s >= info_.end) {
+            info_ = zone_.get_info(s);
+            known_ = true;
+        }
+        const date::local_seconds local{(s + info_.offset).time_since_epoch()};
+        const auto day = date::floor<date::days>(local);
+        const date::year_month_day ymd{day};
+        const int year = static_cast<int>(ymd.year());
+        if (year < 0 || year > 9999) {
+            out += with_offset ? schedules::format_instant(i, zone_)
+                               : schedules::format_local(i, zone_);
+            return;
+        }
+        const long long t = (local - day).count();
+        char buf[40];
+        char* p = buf;
+        const auto two = [&](long long v) {
+            *p++ = static_cast<char>('0' + v / 10);
+            *p++ = static_cast<char>('0' + v % 10);
+        };
+        two(year / 100), two(year % 100);
+        *p++ = '-';
+        two(static_cast<unsigned>(ymd.month()));
+        *p++ = '-';
+        two(static_cast<unsigned>(ymd.day()));
+        *p++ = with_offset ? 'T' : ' ';
+        two(t / 3600);
+        *p++ = ':';
+        two(t / 60 % 60);
+        *p++ = ':';
+        two(t % 60);
+        if (with_offset) {
+            const long long offset = info_.offset.count();
+            const long long abs = offset < 0 ? -offset : offset;
+            if (abs / 3600 >= 100) {
+                out += schedules::format_instant(i, zone_);
+                return;
+            }
+            *p++ = offset < 0 ? '-' : '+';
+            two(abs / 3600);
+            *p++ = ':';
+            two(abs / 60 % 60);
+            if (abs % 60) {
+                *p++ = ':';
+                two(abs % 60);
+            }
+        }
+        out.append(buf, p);
+    }
+
+    const date::time_zone& zone_;
+    date::sys_info info_{};
+    bool known_ = false;
+};
+
 /// Writes entries as CSV, JSON lines or a table, one at a time.
 class EntryPrinter {
   public:
     EntryPrinter(const LogOptions& options, const date::time_zone& zone, std::ostream& out)
-        : options_(options), zone_(zone), out_(out) {}
+        : options_(options), zone_(zone), out_(out), text_(zone) {}
 
     void header() {
         if (!options_.csv) return;
@@ -91,8 +163,16 @@ class EntryPrinter {
         }
     }
 
+    /// Writes the JSON lines not written yet.
+    void flush() {
+        if (!options_.json) return;
+        out_ << line_;
+        line_.clear();
+    }
+
     /// Flushes a table shorter than the width sample, and sums up.
     void finish() {
+        flush();
         if (options_.json || options_.csv) return;
         flush_sample();
         if (count_ == 0) {
@@ -114,8 +194,10 @@ class EntryPrinter {
     }
 
   private:
-    std::string instant(const std::optional<Instant>& i) const {
-        return i ? schedules::format_instant(*i, zone_) : "";
+    std::string instant(const std::optional<Instant>& i) {
+        std::string out;
+        if (i) text_.instant(out, *i);
+        return out;
     }
     static std::string count(std::size_t n, const char* one, const char* many = nullptr) {
         return std::to_string(n) + " " + (n == 1 || !many ? one : many);
@@ -124,9 +206,9 @@ class EntryPrinter {
     // Written by hand in kFields' order: a month of a district is tens of thousands of lines,
     // and building a json value for each costs more than reading them.
     void print_json(const LogEntry& e) {
-        line_.clear();
+        const std::size_t start = line_.size();  // lines are written 64 KiB at a time
         auto key = [&](const char* name) {
-            line_ += line_.empty() ? "{\"" : ",\"";
+            line_ += line_.size() == start ? "{\"" : ",\"";
             line_ += name;
             line_ += "\":";
         };
@@ -140,7 +222,13 @@ class EntryPrinter {
         };
         auto when = [&](const char* name, const std::optional<Instant>& value) {
             key(name);
-            line_ += value ? '"' + instant(value) + '"' : "null";
+            if (!value) {
+                line_ += "null";
+                return;
+            }
+            line_ += '"';
+            text_.instant(line_, *value);
+            line_ += '"';
         };
         auto list = [&](const char* name, const std::vector<std::string>& items) {
             key(name);
@@ -165,7 +253,7 @@ class EntryPrinter {
         text("schedule_sha256", e.schedule_sha256), list("audio_sha256", e.audio_sha256);
         text("hash", e.hash);
         line_ += "}\n";
-        out_ << line_;
+        if (line_.size() >= 65536) flush();
     }
 
     void print_csv(const LogEntry& e) {
@@ -204,9 +292,10 @@ class EntryPrinter {
     }
 
     // Local "YYYY-MM-DD HH:MM:SS", or only the time when on the date `same_day_as` shows.
-    std::string local(const std::optional<Instant>& i, const std::string& same_day_as) const {
+    std::string local(const std::optional<Instant>& i, const std::string& same_day_as) {
         if (!i) return "-";
-        std::string text = schedules::format_local(*i, zone_);
+        std::string text;
+        text_.local(text, *i);
         return same_day_as.compare(0, 10, text, 0, 10) == 0 ? text.substr(11) : text;
     }
 
@@ -262,6 +351,7 @@ class EntryPrinter {
     const LogOptions& options_;
     const date::time_zone& zone_;
     std::ostream& out_;
+    InstantText text_;
     std::string line_;
     std::vector<std::vector<std::string>> sample_;
     std::vector<std::size_t> widths_;
@@ -353,6 +443,7 @@ int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
     try {
         reader->each(filter, [&](const LogEntry& e) { printer.print(e); });
     } catch (const std::exception& e) {
+        printer.flush();
         out.flush();
         err << "wardcastctl log: " << e.what() << '\n';
         return exit_failed;

@@ -202,7 +202,7 @@ std::string format_utc(Instant i) {
     return buf;
 }
 
-std::optional<Instant> parse_utc(const std::string& text) {
+std::optional<Instant> parse_utc(std::string_view text) {
     using namespace std::chrono;
     // Exactly the form format_utc writes: anything else is not ours.
     if (text.size() != 24 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||

@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -241,6 +242,6 @@ class BroadcastLog {
 /// "2026-12-01T00:00:00.000Z": how instants are stored (sortable, readable in sqlite3).
 std::string format_utc(Instant i);
 /// The inverse of format_utc: exactly that form, else nullopt.
-std::optional<Instant> parse_utc(const std::string& text);
+std::optional<Instant> parse_utc(std::string_view text);
 
 }  // namespace wardcast::log

@@ -380,6 +380,17 @@ TEST_CASE("verify names the first entry changed, removed, inserted or reordered"
         CHECK_FALSE(r.intact);
         CHECK(r.bad_seq == c.bad_seq);
         CHECK(r.problem == c.problem);
+        // Walked in pieces (one thread each), the same first break, in the same words.
+        for (unsigned pieces = 2; pieces <= 9; ++pieces) {
+            INFO(pieces << " pieces");
+            const VerifyResult p = LogReader(path).verify(pieces);
+            CHECK(p.intact == r.intact);
+            CHECK(p.bad_seq == r.bad_seq);
+            CHECK(p.problem == r.problem);
+            CHECK(p.entries == r.entries);
+            CHECK(p.last_hash == r.last_hash);
+            CHECK(p.rechecked == r.rechecked);
+        }
     }
 }
 

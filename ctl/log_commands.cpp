@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <tuple>
 #include <vector>
@@ -136,11 +138,116 @@ class InstantText {
     bool known_ = false;
 };
 
+/// One entry as a JSON line or a CSV row, appended to a text. One per thread.
+class LineFormat {
+  public:
+    explicit LineFormat(const date::time_zone& zone) : text_(zone) {}
+
+    // Written by hand in kFields' order: a month of a district is tens of thousands of lines,
+    // and building a json value for each costs more than reading them.
+    void json(const LogEntry& e, std::string& line_) {
+        // Keys with their quotes and colon, lengths known at compile time; the first opens
+        // the object.
+        auto key = [&](std::string_view quoted) { line_.append(quoted); };
+        auto text = [&](std::string_view quoted, std::string_view value) {
+            key(quoted);
+            log::append_json_string(line_, value);
+        };
+        auto number = [&](std::string_view quoted, const std::optional<std::int64_t>& value) {
+            key(quoted);
+            if (!value) {
+                line_.append("null");
+                return;
+            }
+            char digits[24];
+            line_.append(digits, std::to_chars(digits, digits + sizeof digits, *value).ptr);
+        };
+        auto when = [&](std::string_view quoted, const std::optional<Instant>& value) {
+            key(quoted);
+            if (!value) {
+                line_ += "null";
+                return;
+            }
+            line_ += '"';
+            text_.instant(line_, *value);
+            line_ += '"';
+        };
+        auto list = [&](std::string_view quoted, const std::vector<std::string>& items) {
+            key(quoted);
+            line_ += '[';
+            for (const auto& item : items) {
+                if (&item != &items.front()) line_ += ',';
+                log::append_json_string(line_, item);
+            }
+            line_ += ']';
+        };
+        number("{\"seq\":", e.seq), text(",\"kind\":", names::name(e.kind));
+        when(",\"recorded_at\":", e.recorded_at);
+        text(",\"station\":", e.station), text(",\"announcement_id\":", e.announcement_id);
+        text(",\"title\":", e.title), text(",\"trigger\":", names::name_or_empty(e.trigger));
+        number(",\"uid\":", e.uid);
+        text(",\"user\":", e.user), list(",\"zones\":", e.zones);
+        when(",\"scheduled\":", e.scheduled);
+        when(",\"started\":", e.started), when(",\"ended\":", e.ended);
+        number(",\"lateness_ms\":", e.lateness_ms), number(",\"aired_ms\":", e.aired_ms);
+        text(",\"status\":", names::name_or_empty(e.status));
+        text(",\"error\":", e.error);
+        text(",\"command\":", e.command), text(",\"result\":", e.result);
+        text(",\"schedule_sha256\":", e.schedule_sha256);
+        list(",\"audio_sha256\":", e.audio_sha256);
+        text(",\"hash\":", e.hash);
+        line_ += "}\n";
+    }
+
+    void csv(const LogEntry& e, std::string& line_) {
+        auto opt = [](const std::optional<std::int64_t>& v) {
+            return v ? std::to_string(*v) : std::string();
+        };
+        const std::array<std::string, kFields.size()> cells = {
+            std::to_string(e.seq),
+            std::string(names::name(e.kind)),
+            instant(e.recorded_at),
+            e.station,
+            e.announcement_id,
+            e.title,
+            std::string(names::name_or_empty(e.trigger)),
+            opt(e.uid),
+            e.user,
+            joined(e.zones, ";"),
+            instant(e.scheduled),
+            instant(e.started),
+            instant(e.ended),
+            opt(e.lateness_ms),
+            opt(e.aired_ms),
+            std::string(names::name_or_empty(e.status)),
+            e.error,
+            e.command,
+            e.result,
+            e.schedule_sha256,
+            joined(e.audio_sha256, ";"),
+            e.hash};
+        for (const auto& cell : cells) {
+            if (&cell != &cells.front()) line_ += ',';
+            line_ += csv_field(cell);
+        }
+        line_ += "\r\n";
+    }
+
+  private:
+    std::string instant(const std::optional<Instant>& i) {
+        std::string out;
+        if (i) text_.instant(out, *i);
+        return out;
+    }
+
+    InstantText text_;
+};
+
 /// Writes entries as CSV, JSON lines or a table, one at a time.
 class EntryPrinter {
   public:
     EntryPrinter(const LogOptions& options, const date::time_zone& zone, std::ostream& out)
-        : options_(options), zone_(zone), out_(out), text_(zone) {}
+        : options_(options), zone_(zone), out_(out), text_(zone), format_(zone) {}
 
     void header() {
         if (!options_.csv) return;
@@ -155,9 +262,12 @@ class EntryPrinter {
                                      ? names::name_or_empty(e.status)
                                      : names::name(e.kind))];
         if (options_.json) {
-            print_json(e);
+            format_.json(e, line_);
+            if (line_.size() >= 65536) flush();  // lines are written 64 KiB at a time
         } else if (options_.csv) {
-            print_csv(e);
+            line_.clear();
+            format_.csv(e, line_);
+            out_ << line_;
         } else {
             add_row(e);
         }
@@ -194,101 +304,8 @@ class EntryPrinter {
     }
 
   private:
-    std::string instant(const std::optional<Instant>& i) {
-        std::string out;
-        if (i) text_.instant(out, *i);
-        return out;
-    }
     static std::string count(std::size_t n, const char* one, const char* many = nullptr) {
         return std::to_string(n) + " " + (n == 1 || !many ? one : many);
-    }
-
-    // Written by hand in kFields' order: a month of a district is tens of thousands of lines,
-    // and building a json value for each costs more than reading them.
-    void print_json(const LogEntry& e) {
-        const std::size_t start = line_.size();  // lines are written 64 KiB at a time
-        auto key = [&](const char* name) {
-            line_ += line_.size() == start ? "{\"" : ",\"";
-            line_ += name;
-            line_ += "\":";
-        };
-        auto text = [&](const char* name, std::string_view value) {
-            key(name);
-            log::append_json_string(line_, value);
-        };
-        auto number = [&](const char* name, const std::optional<std::int64_t>& value) {
-            key(name);
-            line_ += value ? std::to_string(*value) : "null";
-        };
-        auto when = [&](const char* name, const std::optional<Instant>& value) {
-            key(name);
-            if (!value) {
-                line_ += "null";
-                return;
-            }
-            line_ += '"';
-            text_.instant(line_, *value);
-            line_ += '"';
-        };
-        auto list = [&](const char* name, const std::vector<std::string>& items) {
-            key(name);
-            line_ += '[';
-            for (const auto& item : items) {
-                if (&item != &items.front()) line_ += ',';
-                log::append_json_string(line_, item);
-            }
-            line_ += ']';
-        };
-        number("seq", e.seq), text("kind", names::name(e.kind));
-        when("recorded_at", e.recorded_at);
-        text("station", e.station), text("announcement_id", e.announcement_id);
-        text("title", e.title), text("trigger", names::name_or_empty(e.trigger));
-        number("uid", e.uid);
-        text("user", e.user), list("zones", e.zones), when("scheduled", e.scheduled);
-        when("started", e.started), when("ended", e.ended);
-        number("lateness_ms", e.lateness_ms), number("aired_ms", e.aired_ms);
-        text("status", names::name_or_empty(e.status));
-        text("error", e.error);
-        text("command", e.command), text("result", e.result);
-        text("schedule_sha256", e.schedule_sha256), list("audio_sha256", e.audio_sha256);
-        text("hash", e.hash);
-        line_ += "}\n";
-        if (line_.size() >= 65536) flush();
-    }
-
-    void print_csv(const LogEntry& e) {
-        auto opt = [](const std::optional<std::int64_t>& v) {
-            return v ? std::to_string(*v) : std::string();
-        };
-        const std::array<std::string, kFields.size()> cells = {
-            std::to_string(e.seq),
-            std::string(names::name(e.kind)),
-            instant(e.recorded_at),
-            e.station,
-            e.announcement_id,
-            e.title,
-            std::string(names::name_or_empty(e.trigger)),
-            opt(e.uid),
-            e.user,
-            joined(e.zones, ";"),
-            instant(e.scheduled),
-            instant(e.started),
-            instant(e.ended),
-            opt(e.lateness_ms),
-            opt(e.aired_ms),
-            std::string(names::name_or_empty(e.status)),
-            e.error,
-            e.command,
-            e.result,
-            e.schedule_sha256,
-            joined(e.audio_sha256, ";"),
-            e.hash};
-        line_.clear();
-        for (const auto& cell : cells) {
-            if (&cell != &cells.front()) line_ += ',';
-            line_ += csv_field(cell);
-        }
-        out_ << line_ << "\r\n";
     }
 
     // Local "YYYY-MM-DD HH:MM:SS", or only the time when on the date `same_day_as` shows.
@@ -352,6 +369,7 @@ class EntryPrinter {
     const date::time_zone& zone_;
     std::ostream& out_;
     InstantText text_;
+    LineFormat format_;
     std::string line_;
     std::vector<std::vector<std::string>> sample_;
     std::vector<std::size_t> widths_;
@@ -440,6 +458,28 @@ int run_log(const LogOptions& options, std::ostream& out, std::ostream& err) {
     }
     EntryPrinter printer(options, zone, out);
     printer.header();
+    if (options.json || options.csv) {
+        try {
+            reader->each_formatted(
+                filter,
+                [&]() -> log::LogReader::Format {
+                    auto format = std::make_shared<LineFormat>(zone);
+                    if (options.json)
+                        return [format](const LogEntry& e, std::string& text) {
+                            format->json(e, text);
+                        };
+                    return [format](const LogEntry& e, std::string& text) { format->csv(e, text); };
+                },
+                [&](std::string_view text) {
+                    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+                });
+        } catch (const std::exception& e) {
+            out.flush();
+            err << "wardcastctl log: " << e.what() << '\n';
+            return exit_failed;
+        }
+        return exit_ok;
+    }
     try {
         reader->each(filter, [&](const LogEntry& e) { printer.print(e); });
     } catch (const std::exception& e) {

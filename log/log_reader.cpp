@@ -7,10 +7,13 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string_view>
@@ -70,6 +73,8 @@ class Statement {
     void bind(int i, std::int64_t value) {
         if (sqlite3_bind_int64(stmt_, i, value) != SQLITE_OK) fail();
     }
+    /// Ready to step again from the start, with new parameters.
+    void reset() { sqlite3_reset(stmt_); }
     /// True when a row is ready, false when done.
     bool step() {
         const int rc = sqlite3_step(stmt_);
@@ -496,66 +501,285 @@ LogReader::LogReader(const std::filesystem::path& path) : path_(path) {
 
 LogReader::~LogReader() { sqlite3_close_v2(db_); }
 
-void LogReader::each(const LogFilter& filter, const std::function<void(const LogEntry&)>& visit) {
+namespace {
+
+// A SELECT of `what` from the entries `filter` selects, in seq order, and its parameters.
+struct Query {
+    std::string sql;
+    std::vector<std::string> params;
+};
+
+// Adds a parameter; its "?N".
+std::string param(std::vector<std::string>& params, std::string value) {
+    params.push_back(std::move(value));
+    return "?" + std::to_string(params.size());
+}
+
+// The conditions of `filter` other than its time span.
+std::string filters_sql(const LogFilter& filter, std::vector<std::string>& params) {
+    std::string where = "1";
+    if (!filter.kinds.empty()) {
+        where += " AND kind IN (";
+        for (std::size_t i = 0; i < filter.kinds.size(); ++i) {
+            where += (i ? ", " : "") + param(params, std::string(names::name(filter.kinds[i])));
+        }
+        where += ")";
+    }
+    if (filter.announcement) {
+        where += " AND announcement_id = " + param(params, *filter.announcement);
+    }
+    if (filter.status) {
+        where += " AND status = " + param(params, std::string(names::name(*filter.status)));
+    }
+    if (filter.after_seq) where += " AND seq > " + std::to_string(*filter.after_seq);
+    return where;
+}
+
+Query select_entries(const LogFilter& filter, const std::string& what) {
     // The time filter is an OR of two index ranges on entries_scheduled (scheduled in the
     // span; scheduled NULL for commands and ad-hoc broadcasts, then recorded_at in the span).
     // Selecting the seqs first and reading rows by primary key keeps both index searches and
     // returns the rows in seq order without sorting them.
-    std::string where = "1";
-    std::vector<std::string> params;
-    auto param = [&](std::string value) {
-        params.push_back(std::move(value));
-        return "?" + std::to_string(params.size());
-    };
-    if (!filter.kinds.empty()) {
-        where += " AND kind IN (";
-        for (std::size_t i = 0; i < filter.kinds.size(); ++i) {
-            where += (i ? ", " : "") + param(std::string(names::name(filter.kinds[i])));
-        }
-        where += ")";
-    }
-    if (filter.announcement) where += " AND announcement_id = " + param(*filter.announcement);
-    if (filter.status) where += " AND status = " + param(std::string(names::name(*filter.status)));
-    if (filter.after_seq) where += " AND seq > " + std::to_string(*filter.after_seq);
-    std::string sql = "SELECT " + columns_ + " FROM entries WHERE ";
+    Query q;
+    const std::string where = filters_sql(filter, q.params);
+    q.sql = "SELECT " + what + " FROM entries WHERE ";
     if (filter.from || filter.to) {
         std::string scheduled = "scheduled IS NOT NULL", recorded;
         if (filter.from) {
-            const std::string p = param(format_utc(*filter.from));
+            const std::string p = param(q.params, format_utc(*filter.from));
             scheduled = "scheduled >= " + p;
             recorded += " AND recorded_at >= " + p;
         }
         if (filter.to) {
-            const std::string p = param(format_utc(*filter.to));
+            const std::string p = param(q.params, format_utc(*filter.to));
             scheduled += " AND scheduled < " + p;
             recorded += " AND recorded_at < " + p;
         }
-        sql += "seq IN (SELECT seq FROM entries WHERE " + scheduled +
-               " UNION ALL SELECT seq FROM entries WHERE scheduled IS NULL" + recorded + ") AND " +
-               where;
+        q.sql += "seq IN (SELECT seq FROM entries WHERE " + scheduled +
+                 " UNION ALL SELECT seq FROM entries WHERE scheduled IS NULL" + recorded +
+                 ") AND " + where;
     } else {
-        sql += where;
+        q.sql += where;
     }
-    sql += " ORDER BY seq";
-    if (filter.limit) sql += " LIMIT " + std::to_string(*filter.limit);
+    q.sql += " ORDER BY seq";
+    if (filter.limit) q.sql += " LIMIT " + std::to_string(*filter.limit);
+    return q;
+}
 
+bool utf8_encoded(sqlite3* db, const std::string& doing) {
+    Statement encoding(db, "PRAGMA encoding", doing);
+    return encoding.step() && encoding.view(0) == "UTF-8";
+}
+
+std::runtime_error malformed(const std::filesystem::path& path, std::int64_t seq,
+                             const std::string& problem) {
+    return std::runtime_error("broadcast log " + path.string() + ": entry " + std::to_string(seq) +
+                              " is malformed: " + problem);
+}
+
+sqlite3* open_again(const std::string& uri, const std::string& doing);
+
+}  // namespace
+
+void LogReader::each(const LogFilter& filter, const std::function<void(const LogEntry&)>& visit) {
+    const Query q = select_entries(filter, columns_);
     const std::string doing = "broadcast log " + path_.string() + ": cannot read entries";
-    Statement rows(db_, sql, doing);
-    for (std::size_t i = 0; i < params.size(); ++i) rows.bind(static_cast<int>(i + 1), params[i]);
-    {
-        Statement encoding(db_, "PRAGMA encoding", doing);
-        rows.utf8_file(encoding.step() && encoding.text(0) == "UTF-8");
-    }
+    Statement rows(db_, q.sql, doing);
+    for (std::size_t i = 0; i < q.params.size(); ++i)
+        rows.bind(static_cast<int>(i + 1), q.params[i]);
+    rows.utf8_file(utf8_encoded(db_, doing));
     RowReader reader;
     LogEntry entry;
     while (rows.step()) {
         const std::string problem = reader.read(rows, entry);
-        if (!problem.empty()) {
-            throw std::runtime_error("broadcast log " + path_.string() + ": entry " +
-                                     std::to_string(entry.seq) + " is malformed: " + problem);
-        }
+        if (!problem.empty()) throw malformed(path_, entry.seq, problem);
         visit(entry);
     }
+}
+
+void LogReader::each_formatted(const LogFilter& filter, const std::function<Format()>& make_format,
+                               const std::function<void(std::string_view)>& write,
+                               unsigned threads) {
+    const std::string doing = "broadcast log " + path_.string() + ": cannot read entries";
+    // Which entries, in one statement (one snapshot of a log being appended to: the rows it
+    // names never change); then their rows, read by seq a chunk at a time. With a time span
+    // (no limit), the candidates come from the index alone, and the rest of the filter is
+    // applied to the rows as they are read, on all threads: looking up every row of a month
+    // here, one after another, would be a third of the work.
+    std::vector<std::int64_t> seqs;
+    std::vector<std::string> chunk_params = {""};  // ?1: the chunk's seqs
+    std::string chunk_where = "1";
+    {
+        Query q;
+        if ((filter.from || filter.to) && !filter.limit) {
+            std::string scheduled = "scheduled IS NOT NULL", recorded;
+            if (filter.from) {
+                scheduled = "scheduled >= " + param(q.params, format_utc(*filter.from));
+                recorded += " AND recorded_at >= " + param(chunk_params, format_utc(*filter.from));
+            }
+            if (filter.to) {
+                scheduled += " AND scheduled < " + param(q.params, format_utc(*filter.to));
+                recorded += " AND recorded_at < " + param(chunk_params, format_utc(*filter.to));
+            }
+            q.sql = "SELECT seq FROM entries WHERE " + scheduled +
+                    " UNION ALL SELECT seq FROM entries WHERE scheduled IS NULL";
+            chunk_where = filters_sql(filter, chunk_params) + " AND (scheduled IS NOT NULL OR (1" +
+                          recorded + "))";
+        } else {
+            q = select_entries(filter, "seq");
+        }
+        Statement rows(db_, q.sql, doing);
+        for (std::size_t i = 0; i < q.params.size(); ++i)
+            rows.bind(static_cast<int>(i + 1), q.params[i]);
+        while (rows.step()) seqs.push_back(rows.int64(0));
+        std::sort(seqs.begin(), seqs.end());  // already sorted from select_entries
+    }
+    const bool utf8 = utf8_encoded(db_, doing);
+    constexpr std::size_t chunk_rows = 1024;
+    const std::size_t chunks = (seqs.size() + chunk_rows - 1) / chunk_rows;
+    if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    threads = static_cast<unsigned>(std::clamp<std::size_t>(chunks, 1, threads));
+
+    struct Chunk {
+        std::string text;
+        std::exception_ptr error;  // after its text: the entry that stopped it
+        bool done = false;
+    };
+    struct Worker {
+        Statement rows;
+        Format format;
+        RowReader reader;
+        LogEntry entry;
+        std::string list;
+    };
+    const std::string sql = "SELECT " + columns_ +
+                            " FROM entries WHERE seq IN (SELECT value FROM json_each(?1)) AND " +
+                            chunk_where + " ORDER BY seq";
+    auto make_worker = [&](sqlite3* db) {
+        std::unique_ptr<Worker> w(new Worker{Statement(db, sql, doing), make_format(), {}, {}, {}});
+        w->rows.utf8_file(utf8);
+        for (std::size_t i = 1; i < chunk_params.size(); ++i)
+            w->rows.bind(static_cast<int>(i + 1), chunk_params[i]);
+        return w;
+    };
+    auto read_chunk = [&](Worker& w, std::size_t i, Chunk& c) {
+        try {
+            w.list.assign("[");
+            const std::size_t end = std::min(seqs.size(), (i + 1) * chunk_rows);
+            for (std::size_t k = i * chunk_rows; k < end; ++k) {
+                w.list += std::to_string(seqs[k]);
+                w.list += ',';
+            }
+            w.list.back() = ']';
+            w.rows.reset();
+            w.rows.bind(1, w.list);
+            while (w.rows.step()) {
+                const std::string problem = w.reader.read(w.rows, w.entry);
+                if (!problem.empty()) throw malformed(path_, w.entry.seq, problem);
+                w.format(w.entry, c.text);
+            }
+        } catch (...) {
+            c.error = std::current_exception();
+        }
+    };
+
+    if (threads <= 1) {
+        auto w = make_worker(db_);
+        Chunk c;
+        for (std::size_t i = 0; i < chunks; ++i) {
+            c.text.clear();
+            read_chunk(*w, i, c);
+            write(c.text);
+            if (c.error) std::rethrow_exception(c.error);
+        }
+        return;
+    }
+
+    // Each thread takes the next chunk, at most `window` ahead of the one written last (the
+    // text waiting to be written stays small however long the output).
+    std::vector<Chunk> parts(chunks);
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::size_t next = 0, written = 0;
+    bool stop = false;
+    // Texts written and cleared, kept for the next chunks: a chunk's text is most of a
+    // megabyte, and a fresh one each time is pages faulted in and unmapped again.
+    std::vector<std::string> spare;
+    const std::size_t window = 4 * threads;
+    auto work = [&](sqlite3* db) {
+        std::unique_ptr<Worker> w;
+        try {
+            w = make_worker(db);
+        } catch (...) {
+            const std::lock_guard lock(mutex);
+            if (next < chunks) {  // the next chunk says why nothing more comes
+                parts[next].error = std::current_exception();
+                parts[next].done = true;
+                next = chunks;
+            }
+            changed.notify_all();
+            return;
+        }
+        for (;;) {
+            std::size_t i;
+            {
+                std::unique_lock lock(mutex);
+                changed.wait(lock,
+                             [&] { return stop || next >= chunks || next < written + window; });
+                if (stop || next >= chunks) return;
+                i = next++;
+                if (!spare.empty()) {
+                    parts[i].text = std::move(spare.back());
+                    spare.pop_back();
+                }
+            }
+            read_chunk(*w, i, parts[i]);
+            {
+                const std::lock_guard lock(mutex);
+                parts[i].done = true;
+            }
+            changed.notify_all();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned k = 0; k < threads; ++k) {
+        pool.emplace_back([&, k] {
+            sqlite3* db = nullptr;
+            if (k > 0) {
+                try {
+                    db = open_again(uri_, doing);
+                } catch (...) {
+                    return;  // the others read on without it
+                }
+                sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", nullptr, nullptr, nullptr);
+            }
+            work(k == 0 ? db_ : db);
+            sqlite3_close_v2(db);  // no-op for null
+        });
+    }
+    std::exception_ptr error;
+    for (std::size_t i = 0; i < chunks && !error; ++i) {
+        {
+            std::unique_lock lock(mutex);
+            changed.wait(lock, [&] { return parts[i].done; });
+        }
+        try {
+            write(parts[i].text);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        if (parts[i].error && !error) error = parts[i].error;
+        {
+            const std::lock_guard lock(mutex);
+            parts[i].text.clear();
+            spare.push_back(std::move(parts[i].text));
+            written = i + 1;
+            if (error) stop = true;
+        }
+        changed.notify_all();
+    }
+    for (auto& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
 }
 
 std::vector<ScheduleVersion> LogReader::schedule_versions() {
@@ -684,7 +908,10 @@ VerifyResult LogReader::verify(unsigned pieces) {
     // the work, hashing them the rest, and both split.
     std::int64_t first = 0, last = 0;
     {
-        Statement bounds(db_, "SELECT min(seq), max(seq) FROM entries", doing);
+        // Two subqueries: SQLite looks up a lone min() or max() in the index, but scans the
+        // whole table for both in one SELECT.
+        Statement bounds(
+            db_, "SELECT (SELECT min(seq) FROM entries), (SELECT max(seq) FROM entries)", doing);
         if (bounds.step() && !bounds.is_null(0)) {
             first = bounds.int64(0);
             last = bounds.int64(1);

@@ -86,6 +86,18 @@ class LogReader : public EntrySource {
     /// an entry is malformed (verify says more).
     void each(const LogFilter& filter, const std::function<void(const LogEntry&)>& visit) override;
 
+    /// Appends one entry's text to `out`.
+    using Format = std::function<void(const LogEntry&, std::string& out)>;
+
+    /// The text of the entries `filter` selects, formatted on several threads at once for
+    /// long output that is the same line by line (`log --json`, `--csv`): the entries are
+    /// read in chunks, each thread on a connection of its own formatting with its own
+    /// `make_format()`, and `write` gets the text in seq order, on the calling thread: the
+    /// text each() and one formatter would give. `threads` 0: one per core (up to 4). A
+    /// malformed entry: what comes before it is written, then it throws as each() does.
+    void each_formatted(const LogFilter& filter, const std::function<Format()>& make_format,
+                        const std::function<void(std::string_view)>& write, unsigned threads = 0);
+
     /// Every stored schedule version, oldest first. Throws std::runtime_error when SQLite fails.
     std::vector<ScheduleVersion> schedule_versions() override;
 

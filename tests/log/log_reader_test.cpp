@@ -562,3 +562,111 @@ TEST_CASE("append_json_string writes what nlohmann dump writes", "[reader][json]
         REQUIRE(mine(s) == dumped(s));
     }
 }
+
+namespace {
+
+/// 1,200 firings over 25 days (an on_air entry and its outcome each, every fifth one failed),
+/// a command after every 50th: 2,424 entries, more than two of each_formatted's chunks.
+fs::path make_long_log(const TempDir& dir) {
+    const fs::path path = dir.path / "long.db";
+    BroadcastLog log(path);
+    for (int i = 0; i < 1200; ++i) {
+        char when[32];
+        std::snprintf(when, sizeof when, "2031-03-%02dT%02d:%02d:00.000Z", 1 + i / 48, i % 48 / 2,
+                      i % 2 * 30);
+        const LogEntry on_air = firing(i % 3 ? "news" : "weather", when);
+        const auto seq = log.begin_broadcast(on_air, true);
+        REQUIRE(seq);
+        log.finish_broadcast(*seq, outcome(on_air, i % 5 ? Status::played : Status::failed,
+                                           i % 5 ? "" : "alsa: device busy"));
+        if (i % 50 == 49) log.record_operator(command("pause " + std::to_string(i)));
+    }
+    return path;
+}
+
+// One line per entry with what tells entries apart.
+std::string line_of(const LogEntry& e) {
+    return std::to_string(e.seq) + " " + e.announcement_id + " " + e.command + " " +
+           (e.scheduled ? format_utc(*e.scheduled) : "-") + "\n";
+}
+
+std::string formatted(LogReader& reader, const LogFilter& filter, unsigned threads) {
+    std::string out;
+    reader.each_formatted(
+        filter, [] { return [](const LogEntry& e, std::string& text) { text += line_of(e); }; },
+        [&](std::string_view text) { out += text; }, threads);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("each_formatted writes what each() reads, in order, on any number of threads",
+          "[reader]") {
+    TempDir dir;
+    const fs::path path = make_long_log(dir);
+    LogReader reader(path);
+    LogFilter all_kinds;
+    all_kinds.kinds.clear();
+    LogFilter span;  // a week, and the commands recorded today (none of them in it)
+    span.from = at("2031-03-08T00:00:00.000Z");
+    span.to = at("2031-03-15T00:00:00.000Z");
+    LogFilter today;  // the commands only: scheduled NULL, recorded now
+    today.from = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()) -
+                 std::chrono::hours(1);
+    LogFilter weather_failed = span;
+    weather_failed.announcement = "weather";
+    weather_failed.status = Status::failed;
+    LogFilter first = all_kinds;
+    first.limit = 1500;
+    first.from = at("2031-03-02T00:00:00.000Z");
+    const std::vector<std::pair<const char*, LogFilter>> filters = {
+        {"default", {}},  {"all kinds", all_kinds},           {"a week", span},
+        {"today", today}, {"weather failed", weather_failed}, {"limit", first}};
+    for (const auto& [name, filter] : filters) {
+        std::string expected;
+        reader.each(filter, [&](const LogEntry& e) { expected += line_of(e); });
+        INFO(name);
+        CHECK_FALSE(expected.empty());
+        for (unsigned threads = 1; threads <= 4; ++threads) {
+            INFO(threads << " threads");
+            CHECK(formatted(reader, filter, threads) == expected);
+        }
+    }
+    std::size_t commands = 0;  // the filters reach what they should: all 24 commands today
+    reader.each(today, [&](const LogEntry& e) { commands += !e.command.empty(); });
+    CHECK(commands == 24);
+}
+
+TEST_CASE("each_formatted stops at a malformed entry after writing those before it", "[reader]") {
+    TempDir dir;
+    const fs::path path = make_long_log(dir);
+    {
+        RawDb raw(path);
+        raw.exec(
+            "DROP TRIGGER entries_no_update; UPDATE entries SET trigger = 'bằng tay' WHERE seq = "
+            "1700");
+    }
+    LogReader reader(path);
+    LogFilter all_kinds;
+    all_kinds.kinds.clear();
+    std::string before;
+    try {
+        reader.each(all_kinds, [&](const LogEntry& e) { before += line_of(e); });
+    } catch (const std::exception&) {
+    }
+    REQUIRE(before.rfind("1699 ", before.size() - 1) != std::string::npos);
+    const std::string why = "broadcast log " + path.string() +
+                            ": entry 1700 is malformed: its trigger \"bằng tay\" is not one of " +
+                            "schedule, catch-up, operator, emergency";
+    for (unsigned threads = 1; threads <= 3; ++threads) {
+        INFO(threads << " threads");
+        std::string out;
+        CHECK_THROWS_WITH(
+            reader.each_formatted(
+                all_kinds,
+                [] { return [](const LogEntry& e, std::string& text) { text += line_of(e); }; },
+                [&](std::string_view text) { out += text; }, threads),
+            why);
+        CHECK(out == before);
+    }
+}

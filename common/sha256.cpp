@@ -1,6 +1,11 @@
 #include "common/sha256.hpp"
 
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, which costs a
+// sixth more per short text (its provider dispatch): Sha256 hashes a log's million entries
+// with them. Same digests; they use SHA-NI the same way.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <array>
 #include <fstream>
@@ -51,16 +56,14 @@ void finish(EVP_MD_CTX* ctx, char* out) {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_) throw std::runtime_error("libcrypto cannot make a digest context");
-}
-
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
-
 void Sha256::hex(std::string_view data, char* out) {
-    begin(ctx_);
-    update(ctx_, data.data(), data.size());
-    finish(ctx_, out);
+    SHA256_CTX ctx;
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, data.data(), data.size()) != 1 ||
+        SHA256_Final(digest, &ctx) != 1) {
+        throw std::runtime_error("libcrypto cannot hash");
+    }
+    to_hex(digest, out);
 }
 
 std::string Sha256::hex(std::string_view data) {

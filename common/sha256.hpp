@@ -6,8 +6,6 @@
 #include <string>
 #include <string_view>
 
-struct evp_md_ctx_st;
-
 namespace wardcast {
 
 /// The SHA-256 of `data` as 64 lowercase hex digits. Throws std::runtime_error only when
@@ -19,22 +17,14 @@ std::string sha256_hex(std::string_view data);
 std::optional<std::string> sha256_file(const std::filesystem::path& path);
 
 /// Hashes many short texts one after another (the log's chain: a million entries per
-/// `verify`) without setting up libcrypto's state for each. One per thread; not copyable.
+/// `verify`) with libcrypto's plain SHA-256 functions, without EVP's per-text set-up.
 class Sha256 {
   public:
-    /// Throws std::runtime_error when libcrypto cannot hash.
-    Sha256();
-    ~Sha256();
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
-
     /// Writes the SHA-256 of `data` as 64 lowercase hex digits at `out` (no terminator).
+    /// Throws std::runtime_error only when libcrypto cannot hash.
     void hex(std::string_view data, char* out);
     /// The same, as a string.
     std::string hex(std::string_view data);
-
-  private:
-    evp_md_ctx_st* ctx_;  // owned
 };
 
 }  // namespace wardcast

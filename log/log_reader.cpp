@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
@@ -195,17 +196,15 @@ class VerdictCache {
     }
 
   private:
+    // From three words of the text and its length (it has 16 bytes or more): a slot is only
+    // a guess, the comparison decides, and hashing every byte cost more than checking them.
     static std::uint64_t hash(std::string_view s) {
-        std::uint64_t h = s.size() * 0x9e3779b97f4a7c15ull, w;
-        std::size_t i = 0;
-        for (; i + 8 <= s.size(); i += 8) {
-            std::memcpy(&w, s.data() + i, 8);
-            h = (h ^ w) * 0xff51afd7ed558ccdull;
-            h ^= h >> 32;
-        }
-        w = 0;
-        std::memcpy(&w, s.data() + i, s.size() - i);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        std::uint64_t head, middle, tail;
+        std::memcpy(&head, s.data(), 8);
+        std::memcpy(&middle, s.data() + s.size() / 2 - 4, 8);
+        std::memcpy(&tail, s.data() + s.size() - 8, 8);
+        std::uint64_t h = (head * 0x9e3779b97f4a7c15ull) ^ (middle * 0xff51afd7ed558ccdull) ^
+                          (tail * 0xc4ceb9fe1a85ec53ull) ^ s.size();
         return h ^ (h >> 29);
     }
     static constexpr std::size_t kSlots = 1024;
@@ -918,12 +917,17 @@ VerifyResult LogReader::verify(unsigned pieces) {
         }
     }
     const auto span = static_cast<std::uint64_t>(last) - static_cast<std::uint64_t>(first);
+    // A thread per core, each taking the next piece until none is left: four pieces per
+    // thread, so that one that reads slower (its pages, another process on its core) does not
+    // leave the others waiting at the end.
+    constexpr std::uint64_t min_piece = 50000;  // below that a thread is not worth it
+    unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
     if (pieces == 0) {
-        constexpr std::uint64_t min_piece = 50000;  // below that a thread is not worth it
-        pieces = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-        pieces = static_cast<unsigned>(std::min<std::uint64_t>(pieces, span / min_piece + 1));
+        threads = static_cast<unsigned>(std::min<std::uint64_t>(threads, span / min_piece + 1));
+        pieces = threads == 1 ? 1 : 4 * threads;
     }
     pieces = static_cast<unsigned>(std::clamp<std::uint64_t>(pieces, 1, span + 1));
+    threads = std::min(threads, pieces);
     std::vector<Piece> parts(pieces);
     for (unsigned k = 0; k < pieces; ++k) {
         const auto at = [&](unsigned i) {
@@ -932,29 +936,31 @@ VerifyResult LogReader::verify(unsigned pieces) {
         parts[k].lo = k == 0 ? std::numeric_limits<std::int64_t>::min() : at(k);
         parts[k].hi = k + 1 == pieces ? std::numeric_limits<std::int64_t>::max() : at(k + 1) - 1;
     }
-    auto run = [&](Piece& piece, sqlite3* db) {
-        try {
-            walk(db, columns_, doing, piece);
-        } catch (...) {
-            piece.error = std::current_exception();
+    std::atomic<unsigned> next{0};
+    auto run = [&](sqlite3* db) {
+        for (unsigned k; (k = next++) < pieces;) {
+            try {
+                walk(db, columns_, doing, parts[k]);
+            } catch (...) {
+                parts[k].error = std::current_exception();
+            }
         }
     };
-    std::vector<std::thread> threads;
-    for (unsigned k = 1; k < pieces; ++k) {
-        threads.emplace_back([&, k] {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) {
+        pool.emplace_back([&] {
             sqlite3* db = nullptr;
             try {
                 db = open_again(uri_, doing);
             } catch (...) {
-                parts[k].error = std::current_exception();
-                return;
+                return;  // the others walk its pieces
             }
-            run(parts[k], db);
+            run(db);
             sqlite3_close_v2(db);
         });
     }
-    run(parts[0], db_);
-    for (auto& t : threads) t.join();
+    run(db_);
+    for (auto& t : pool) t.join();
 
     // The pieces in order, as one walk would have met them.
     ChainCheck chain;

@@ -83,6 +83,11 @@ wardcast::schedules::Tts message(std::string text) {
 TEST_CASE("sha256_hex and sha256_file give the standard digests", "[audio][hash]") {
     CHECK(wardcast::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     CHECK(wardcast::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // Two blocks, hashed by one Sha256 one after another (as verify does).
+    wardcast::Sha256 sha;
+    CHECK(sha.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    CHECK(sha.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 
     TempDir dir;
     std::string big(200 * 1024 + 17, '\0');

@@ -514,21 +514,25 @@ std::string param(std::vector<std::string>& params, std::string value) {
     return "?" + std::to_string(params.size());
 }
 
-// The conditions of `filter` other than its time span.
-std::string filters_sql(const LogFilter& filter, std::vector<std::string>& params) {
+// The conditions of `filter` other than its time span; `unindexed`: written so that SQLite
+// does not pick an index for them ("+kind"), for a statement that must walk seqs.
+std::string filters_sql(const LogFilter& filter, std::vector<std::string>& params,
+                        bool unindexed = false) {
+    const std::string plus = unindexed ? "+" : "";
     std::string where = "1";
     if (!filter.kinds.empty()) {
-        where += " AND kind IN (";
+        where += " AND " + plus + "kind IN (";
         for (std::size_t i = 0; i < filter.kinds.size(); ++i) {
             where += (i ? ", " : "") + param(params, std::string(names::name(filter.kinds[i])));
         }
         where += ")";
     }
     if (filter.announcement) {
-        where += " AND announcement_id = " + param(params, *filter.announcement);
+        where += " AND " + plus + "announcement_id = " + param(params, *filter.announcement);
     }
     if (filter.status) {
-        where += " AND status = " + param(params, std::string(names::name(*filter.status)));
+        where +=
+            " AND " + plus + "status = " + param(params, std::string(names::name(*filter.status)));
     }
     if (filter.after_seq) where += " AND seq > " + std::to_string(*filter.after_seq);
     return where;
@@ -602,28 +606,34 @@ void LogReader::each_formatted(const LogFilter& filter, const std::function<Form
     const std::string doing = "broadcast log " + path_.string() + ": cannot read entries";
     // Which entries, in one statement (one snapshot of a log being appended to: the rows it
     // names never change); then their rows, read by seq a chunk at a time. With a time span
-    // (no limit), the candidates come from the index alone, and the rest of the filter is
-    // applied to the rows as they are read, on all threads: looking up every row of a month
-    // here, one after another, would be a third of the work.
+    // (and no limit or announcement, whose index finds its few rows at once), the candidates
+    // come from the index alone: those scheduled in the span, and all not scheduled. The rest
+    // of the filter is applied to the rows as they are read, on all threads; looking up every
+    // row of a month here, one after another, would be a third of the work. Then a chunk of
+    // candidates close together is read as a range of seqs with the whole time condition
+    // (which picks out exactly the candidates in it), cheaper than looking each one up.
     std::vector<std::int64_t> seqs;
-    std::vector<std::string> chunk_params = {""};  // ?1: the chunk's seqs
-    std::string chunk_where = "1";
+    std::vector<std::string> chunk_params = {"", ""};  // ?1 ?2: the chunk's seqs, or lo and hi
+    std::string chunk_where = "1", range_where;
     {
         Query q;
-        if ((filter.from || filter.to) && !filter.limit) {
-            std::string scheduled = "scheduled IS NOT NULL", recorded;
-            if (filter.from) {
-                scheduled = "scheduled >= " + param(q.params, format_utc(*filter.from));
-                recorded += " AND recorded_at >= " + param(chunk_params, format_utc(*filter.from));
-            }
-            if (filter.to) {
-                scheduled += " AND scheduled < " + param(q.params, format_utc(*filter.to));
-                recorded += " AND recorded_at < " + param(chunk_params, format_utc(*filter.to));
+        if ((filter.from || filter.to) && !filter.limit && !filter.announcement) {
+            std::string scheduled = "scheduled IS NOT NULL", in_span = "+scheduled IS NOT NULL",
+                        recorded = "+scheduled IS NULL";
+            for (auto [bound, op] :
+                 {std::pair(&filter.from, " >= "), std::pair(&filter.to, " < ")}) {
+                if (!*bound) continue;
+                const std::string utc = format_utc(**bound);
+                scheduled += std::string(" AND scheduled") + op + param(q.params, utc);
+                const std::string p = param(chunk_params, utc);
+                in_span += std::string(" AND +scheduled") + op + p;
+                recorded += std::string(" AND recorded_at") + op + p;
             }
             q.sql = "SELECT seq FROM entries WHERE " + scheduled +
                     " UNION ALL SELECT seq FROM entries WHERE scheduled IS NULL";
-            chunk_where = filters_sql(filter, chunk_params) + " AND (scheduled IS NOT NULL OR (1" +
-                          recorded + "))";
+            const std::string rest = filters_sql(filter, chunk_params, true);
+            chunk_where = rest + " AND (+scheduled IS NOT NULL OR (" + recorded + "))";
+            range_where = rest + " AND ((" + in_span + ") OR (" + recorded + "))";
         } else {
             q = select_entries(filter, "seq");
         }
@@ -646,6 +656,7 @@ void LogReader::each_formatted(const LogFilter& filter, const std::function<Form
     };
     struct Worker {
         Statement rows;
+        std::optional<Statement> range;
         Format format;
         RowReader reader;
         LogEntry entry;
@@ -655,25 +666,45 @@ void LogReader::each_formatted(const LogFilter& filter, const std::function<Form
                             " FROM entries WHERE seq IN (SELECT value FROM json_each(?1)) AND " +
                             chunk_where + " ORDER BY seq";
     auto make_worker = [&](sqlite3* db) {
-        std::unique_ptr<Worker> w(new Worker{Statement(db, sql, doing), make_format(), {}, {}, {}});
-        w->rows.utf8_file(utf8);
-        for (std::size_t i = 1; i < chunk_params.size(); ++i)
-            w->rows.bind(static_cast<int>(i + 1), chunk_params[i]);
+        std::unique_ptr<Worker> w(
+            new Worker{Statement(db, sql, doing), std::nullopt, make_format(), {}, {}, {}});
+        if (!range_where.empty()) {
+            w->range.emplace(db,
+                             "SELECT " + columns_ + " FROM entries WHERE seq >= ?1 AND seq <= ?2" +
+                                 " AND " + range_where + " ORDER BY seq",
+                             doing);
+        }
+        for (Statement* st : {&w->rows, w->range ? &*w->range : nullptr}) {
+            if (!st) continue;
+            st->utf8_file(utf8);
+            for (std::size_t i = 2; i < chunk_params.size(); ++i)
+                st->bind(static_cast<int>(i + 1), chunk_params[i]);
+        }
         return w;
     };
     auto read_chunk = [&](Worker& w, std::size_t i, Chunk& c) {
         try {
-            w.list.assign("[");
-            const std::size_t end = std::min(seqs.size(), (i + 1) * chunk_rows);
-            for (std::size_t k = i * chunk_rows; k < end; ++k) {
-                w.list += std::to_string(seqs[k]);
-                w.list += ',';
+            const std::size_t begin = i * chunk_rows,
+                              end = std::min(seqs.size(), begin + chunk_rows);
+            Statement* rows = &w.rows;
+            const auto span = static_cast<std::uint64_t>(seqs[end - 1] - seqs[begin]) + 1;
+            if (w.range && span <= 2 * (end - begin)) {
+                rows = &*w.range;
+                rows->reset();
+                rows->bind(1, seqs[begin]);
+                rows->bind(2, seqs[end - 1]);
+            } else {
+                w.list.assign("[");
+                for (std::size_t k = begin; k < end; ++k) {
+                    w.list += std::to_string(seqs[k]);
+                    w.list += ',';
+                }
+                w.list.back() = ']';
+                rows->reset();
+                rows->bind(1, w.list);
             }
-            w.list.back() = ']';
-            w.rows.reset();
-            w.rows.bind(1, w.list);
-            while (w.rows.step()) {
-                const std::string problem = w.reader.read(w.rows, w.entry);
+            while (rows->step()) {
+                const std::string problem = w.reader.read(*rows, w.entry);
                 if (!problem.empty()) throw malformed(path_, w.entry.seq, problem);
                 w.format(w.entry, c.text);
             }

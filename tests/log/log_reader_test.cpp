@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -565,8 +566,9 @@ TEST_CASE("append_json_string writes what nlohmann dump writes", "[reader][json]
 
 namespace {
 
-/// 1,200 firings over 25 days (an on_air entry and its outcome each, every fifth one failed),
-/// a command after every 50th: 2,424 entries, more than two of each_formatted's chunks.
+/// 1,200 firings over 25 days (an on_air entry and its outcome each, every fifth one failed,
+/// every hundredth scheduled a year before among the others), a command after every 50th:
+/// 2,424 entries, more than two of each_formatted's chunks.
 fs::path make_long_log(const TempDir& dir) {
     const fs::path path = dir.path / "long.db";
     BroadcastLog log(path);
@@ -574,6 +576,7 @@ fs::path make_long_log(const TempDir& dir) {
         char when[32];
         std::snprintf(when, sizeof when, "2031-03-%02dT%02d:%02d:00.000Z", 1 + i / 48, i % 48 / 2,
                       i % 2 * 30);
+        if (i % 100 == 37) std::memcpy(when, "2030", 4);  // a catch-up of a year before
         const LogEntry on_air = firing(i % 3 ? "news" : "weather", when);
         const auto seq = log.begin_broadcast(on_air, true);
         REQUIRE(seq);
@@ -607,9 +610,9 @@ TEST_CASE("each_formatted writes what each() reads, in order, on any number of t
     LogReader reader(path);
     LogFilter all_kinds;
     all_kinds.kinds.clear();
-    LogFilter span;  // a week, and the commands recorded today (none of them in it)
-    span.from = at("2031-03-08T00:00:00.000Z");
-    span.to = at("2031-03-15T00:00:00.000Z");
+    LogFilter span;  // three weeks (read as ranges of seqs), and the commands recorded today
+    span.from = at("2031-03-03T00:00:00.000Z");
+    span.to = at("2031-03-24T00:00:00.000Z");
     LogFilter today;  // the commands only: scheduled NULL, recorded now
     today.from = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()) -
                  std::chrono::hours(1);
@@ -620,7 +623,7 @@ TEST_CASE("each_formatted writes what each() reads, in order, on any number of t
     first.limit = 1500;
     first.from = at("2031-03-02T00:00:00.000Z");
     const std::vector<std::pair<const char*, LogFilter>> filters = {
-        {"default", {}},  {"all kinds", all_kinds},           {"a week", span},
+        {"default", {}},  {"all kinds", all_kinds},           {"three weeks", span},
         {"today", today}, {"weather failed", weather_failed}, {"limit", first}};
     for (const auto& [name, filter] : filters) {
         std::string expected;

@@ -306,7 +306,7 @@ class RowHasher {
     [[gnu::always_inline]] void put(const char* p, std::size_t n) {
         if (used_ + n > buf_.size()) [[unlikely]]
             buf_.resize(std::max(2 * buf_.size(), used_ + n));
-        std::memcpy(buf_.data() + used_, p, n);
+        if (n > 0) std::memcpy(buf_.data() + used_, p, n);  // p may be null when n is 0
         used_ += n;
     }
 

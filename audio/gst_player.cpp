@@ -4,6 +4,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "audio/loudness.hpp"
 #include "audio/pipeline_builder.hpp"
 #include "audio/relay.hpp"
+#include "audio/start_timing.hpp"
 
 namespace wardcast::audio {
 
@@ -45,6 +47,24 @@ GstPadProbeReturn on_sink_data(GstPad*, GstPadProbeInfo* info, gpointer sink_poi
                   GST_OBJECT(sink),
                   gst_structure_new(started_message, "wall-ms", G_TYPE_INT64, ms, nullptr)));
     return GST_PAD_PROBE_REMOVE;
+}
+
+// A sync handler: runs on the thread that posts. A thread that enters or leaves a zone's
+// branch (its queue's task, an audio sink's ring buffer thread: the ones that wait for the
+// clock and hand samples to the output) posts STREAM_STATUS from itself, so this is where it
+// is raised to the output priority and lowered again before it returns to GStreamer's pool.
+GstBusSyncReply on_sync_message(GstBus*, GstMessage* message, gpointer priority) {
+    if (GST_MESSAGE_TYPE(message) != GST_MESSAGE_STREAM_STATUS) return GST_BUS_PASS;
+    GstStreamStatusType type;
+    GstElement* owner = nullptr;
+    gst_message_parse_stream_status(message, &type, &owner);
+    // Zone branches' elements are named "zoneN-…" (pipeline_builder.cpp).
+    if (!owner || std::strncmp(GST_OBJECT_NAME(owner), "zone", 4) != 0) return GST_BUS_PASS;
+    if (type == GST_STREAM_STATUS_TYPE_ENTER)
+        raise_this_thread(GPOINTER_TO_INT(priority));
+    else if (type == GST_STREAM_STATUS_TYPE_LEAVE)
+        lower_this_thread();
+    return GST_BUS_PASS;
 }
 
 // The text of an error or warning, after the file or zone it concerns.
@@ -182,6 +202,8 @@ Player::Id GstPlayer::prepare(const BroadcastRequest& request, StartedHandler st
         }
     }
     b.bus.reset(gst_element_get_bus(b.built.pipeline.get()));
+    gst_bus_set_sync_handler(b.bus.get(), on_sync_message, GINT_TO_POINTER(output_priority_),
+                             nullptr);
     GPollFD poll_fd{};
     gst_bus_get_pollfd(b.bus.get(), &poll_fd);
     try {

@@ -85,6 +85,12 @@ class GstPlayer : public Player {
     using WarningHandler = std::function<void(Id, const std::string& warning)>;
     void set_warning_handler(WarningHandler handler) { on_warning_ = std::move(handler); }
 
+    /// The SCHED_FIFO priority of the threads that feed each zone's output (its queue's and
+    /// an audio sink's own), from the next prepare() on: raised when they start, lowered when
+    /// they leave the pipeline; 0 (the default): normal scheduling. Either way they get a 1 ns
+    /// timer slack, so that the sinks' clock waits end on time (audio/start_timing.hpp).
+    void set_output_priority(int priority) { output_priority_ = priority; }
+
   private:
     struct Broadcast;
     struct Ending;
@@ -99,6 +105,7 @@ class GstPlayer : public Player {
     boost::asio::io_context& io_;
     LoudnessAnalyzer* loudness_;  ///< not owned; may be null
     WarningHandler on_warning_;
+    int output_priority_ = 0;
     Id next_id_ = 1;
     std::unordered_map<Id, std::unique_ptr<Broadcast>> broadcasts_;  ///< prepared or on air
     /// Handlers posted to io_ hold a weak_ptr to this: they do nothing once the player is gone.

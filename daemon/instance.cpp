@@ -11,6 +11,7 @@
 
 #include "audio/gst_player.hpp"
 #include "audio/sound_device.hpp"
+#include "audio/start_timing.hpp"
 #include "daemon/command_table.hpp"
 #include "schedules/engine.hpp"
 #include "schedules/timefmt.hpp"
@@ -116,7 +117,12 @@ Instance::Instance(Options options)
                          options_.fallback_output);
     }
 
+    // On-time starts: realtime output threads and locked memory, where permitted.
+    const audio::StartTiming timing =
+        audio::apply_start_timing(audio::plan_start_timing(audio::this_process_facts()));
+    spdlog::info("{}", timing.summary);
     auto player = std::make_unique<audio::GstPlayer>(io_, &loudness_);
+    player->set_output_priority(timing.output_priority);
     player->set_warning_handler([](audio::Player::Id, const std::string& warning) {
         spdlog::warn("GStreamer: {}", warning);
     });

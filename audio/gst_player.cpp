@@ -59,7 +59,8 @@ GstBusSyncReply on_sync_message(GstBus*, GstMessage* message, gpointer priority)
     GstElement* owner = nullptr;
     gst_message_parse_stream_status(message, &type, &owner);
     // Zone branches' elements are named "zoneN-…" (pipeline_builder.cpp).
-    if (!owner || std::strncmp(GST_OBJECT_NAME(owner), "zone", 4) != 0) return GST_BUS_PASS;
+    if (!owner || !GST_OBJECT_NAME(owner) || std::strncmp(GST_OBJECT_NAME(owner), "zone", 4) != 0)
+        return GST_BUS_PASS;
     if (type == GST_STREAM_STATUS_TYPE_ENTER)
         raise_this_thread(GPOINTER_TO_INT(priority));
     else if (type == GST_STREAM_STATUS_TYPE_LEAVE)

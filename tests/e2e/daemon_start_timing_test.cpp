@@ -72,19 +72,33 @@ class Limit {
     bool set_ = false;
 };
 
+// A one-zone schedule in `dir` airing `ms` of tone as `id` at `at`; a daemon on it (started
+// by whoever calls, so that it inherits that thread's capabilities).
+std::filesystem::path one_tone_schedule(const TempDir& dir, const std::string& id, int ms,
+                                        const std::string& at) {
+    write_tone_wav(dir.path() / (id + ".wav"), ms);
+    return dir.write("schedule.yaml",
+                     "station: { timezone: UTC }\nzones: [{ id: a, output: \"null\" }]\n"
+                     "announcements:\n  - id: " +
+                         id + "\n    zones: [a]\n    audio: " + id + ".wav\n" + at);
+}
+
+std::unique_ptr<Daemon> start_daemon(const TempDir& dir, const std::filesystem::path& schedule) {
+    return std::make_unique<Daemon>(
+        std::vector<std::string>{"--schedule", schedule.string(), "--db",
+                                 (dir.path() / "broadcasts.db").string()},
+        dir.path() / "wardcastd.log",
+        std::map<std::string, std::string>{{"WARDCAST_CACHE", (dir.path() / "cache").string()}});
+}
+
 }  // namespace
 
 TEST_CASE("wardcastd logs what it does for on-time starts, and what it may not do",
           "[e2e][daemon][start-timing]") {
     TempDir dir;
-    write_tone_wav(dir.path() / "one.wav", 1000);
-    auto schedule =
-        dir.write("schedule.yaml",
-                  "station: { timezone: UTC }\nzones: [{ id: a, output: \"null\" }]\n"
-                  "announcements:\n  - id: later\n    zones: [a]\n    audio: one.wav\n" +
-                      when(whole_second_after(3600s)));
-    Daemon d({"--schedule", schedule.string(), "--db", (dir.path() / "broadcasts.db").string()},
-             dir.path() / "wardcastd.log", {{"WARDCAST_CACHE", (dir.path() / "cache").string()}});
+    const auto schedule = one_tone_schedule(dir, "later", 1000, when(whole_second_after(3600s)));
+    const auto daemon = start_daemon(dir, schedule);
+    Daemon& d = *daemon;
     INFO(d.output());
     REQUIRE(d.wait_for_output("listening on", startup_margin + 15s));
     const std::string line = start_timing_line(d.output());
@@ -122,20 +136,9 @@ TEST_CASE("wardcastd logs what it does for on-time starts, and what it may not d
 TEST_CASE("wardcastd's output threads are realtime while on air and none is after",
           "[e2e][daemon][start-timing]") {
     TempDir dir;
-    write_tone_wav(dir.path() / "tone.wav", 2000);
-    auto schedule =
-        dir.write("schedule.yaml",
-                  "station: { timezone: UTC }\nzones: [{ id: a, output: \"null\" }]\n"
-                  "announcements:\n  - id: tone\n    zones: [a]\n    audio: tone.wav\n" +
-                      when(whole_second_after(startup_margin)));
-    const auto start = [&] {
-        return std::make_unique<Daemon>(
-            std::vector<std::string>{"--schedule", schedule.string(), "--db",
-                                     (dir.path() / "broadcasts.db").string()},
-            dir.path() / "wardcastd.log",
-            std::map<std::string, std::string>{
-                {"WARDCAST_CACHE", (dir.path() / "cache").string()}});
-    };
+    const auto schedule =
+        one_tone_schedule(dir, "tone", 2000, when(whole_second_after(startup_margin)));
+    const auto start = [&] { return start_daemon(dir, schedule); };
     // Where this process can give it the unit's LimitRTPRIO=10 and LimitMEMLOCK=infinity, the
     // daemon runs as under the unit, without any capability: even as root, CAP_SYS_NICE and
     // CAP_IPC_LOCK are dropped from the bounding set of a thread that starts it (the daemon

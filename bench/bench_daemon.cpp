@@ -290,19 +290,19 @@ int main(int argc, char** argv) {
 
     // 1b. The exec baseline: a timer that starts gst-launch-1.0 at the instant.
     std::vector<double> exec_ms;
+    const wardcast::test::ExecImage gst_launch(
+        {"gst-launch-1.0", "-q", "filesrc", "location=" + (dir.path() / "tone.wav").string(), "!",
+         "decodebin", "!", "audioconvert", "!", "audioresample", "!",
+         "audio/x-raw,format=S16BE,rate=44100,channels=1", "!", "rtpL16pay", "!", "udpsink",
+         "host=127.0.0.1", "port=" + std::to_string(rx.port), "sync=true"});
+    const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     for (int i = 0; i < firings; ++i) {
         auto t = std::chrono::ceil<std::chrono::milliseconds>(Clock::now()) + 300ms;
         std::this_thread::sleep_until(t);
         pid_t pid = fork();
         if (pid == 0) {
-            int null = open("/dev/null", O_WRONLY);
             dup2(null, 1), dup2(null, 2);
-            std::string loc = "location=" + (dir.path() / "tone.wav").string();
-            std::string port = "port=" + std::to_string(rx.port);
-            execlp("gst-launch-1.0", "gst-launch-1.0", "-q", "filesrc", loc.c_str(), "!",
-                   "decodebin", "!", "audioconvert", "!", "audioresample", "!",
-                   "audio/x-raw,format=S16BE,rate=44100,channels=1", "!", "rtpL16pay", "!",
-                   "udpsink", "host=127.0.0.1", port.c_str(), "sync=true", nullptr);
+            gst_launch.exec();
             _exit(127);
         }
         if (auto arrival = rx.first_packet(t, 3000ms)) {
@@ -312,6 +312,7 @@ int main(int argc, char** argv) {
         waitpid(pid, nullptr, 0);
         rx.drain();
     }
+    close(null);
 
     std::printf("start lateness to rtp://127.0.0.1:%d (first RTP packet's arrival - instant)\n",
                 rx.port);

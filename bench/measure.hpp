@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/e2e/spawn.hpp"
+
 namespace wardcast::bench {
 
 struct Measure {
@@ -24,19 +26,17 @@ struct Measure {
 
 /// `argv` (argv[0] a path) with `env` added to its environment, run to completion.
 inline Measure measure(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {}) {
+    const wardcast::test::ExecImage image(argv, env);
+    const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     const auto start = std::chrono::steady_clock::now();
     const pid_t pid = fork();
     if (pid == 0) {
-        const int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
+        image.exec();
         _exit(127);
     }
+    close(null);
     int status = 0;
     rusage usage{};
     wait4(pid, &status, 0, &usage);

@@ -20,20 +20,18 @@
 #include <thread>
 #include <vector>
 
+#include "tests/e2e/spawn.hpp"
 #include "tests/schedules/schedule_files.hpp"
 
 namespace wardcast::test {
 
 /// Whether `program` is on PATH.
 inline bool have_program(const std::string& program) {
-    const char* path = std::getenv("PATH");
-    std::string dirs = path ? path : "/usr/bin:/bin";
-    for (std::size_t at = 0; at <= dirs.size();) {
-        const std::size_t end = std::min(dirs.find(':', at), dirs.size());
-        if (::access((dirs.substr(at, end - at) + "/" + program).c_str(), X_OK) == 0) return true;
-        at = end + 1;
+    try {
+        return !program_path(program).empty();
+    } catch (const std::runtime_error&) {
+        return false;
     }
-    return false;
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking).
@@ -77,17 +75,16 @@ class SilentServer {
 class Child {
   public:
     Child(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+        const ExecImage image(argv);
+        const int out = open_output(log, true);
         pid_ = ::fork();
         if (pid_ == 0) {
-            const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            ::execvp(args[0], args.data());
+            ::dup2(out, 1);
+            ::dup2(out, 2);
+            image.exec();
             ::_exit(127);
         }
+        ::close(out);
     }
     ~Child() { stop(); }
     Child(const Child&) = delete;

@@ -23,6 +23,8 @@
 #include <string>
 #include <thread>
 
+#include "tests/e2e/spawn.hpp"
+
 namespace wardcast::test {
 
 /// Whether a server listens on the AF_UNIX stream socket at `path`.
@@ -64,22 +66,22 @@ class PulseServer {
         : runtime_(dir / "pulse-runtime"), home_(dir / "pulse-home"), log_(dir / "pulseaudio.log") {
         std::filesystem::create_directories(runtime_);
         std::filesystem::create_directories(home_);
+        // As root it warns that it is "not intended to be run as root" and runs.
+        const ExecImage image({program.string(), "--daemonize=no", "--exit-idle-time=-1", "-n",
+                               "-L", "module-native-protocol-unix", "-L",
+                               std::string("module-null-sink sink_name=") + sink},
+                              {{"PULSE_RUNTIME_PATH", runtime_.string()}, {"HOME", home_.string()}},
+                              {"PULSE_SERVER"});
+        const int out = open_output(log_);
         pid_ = ::fork();
         if (pid_ == 0) {
-            FILE* f = std::fopen(log_.c_str(), "w");
-            ::dup2(::fileno(f), 1);
-            ::dup2(::fileno(f), 2);
-            ::setenv("PULSE_RUNTIME_PATH", runtime_.c_str(), 1);
-            ::setenv("HOME", home_.c_str(), 1);
-            ::unsetenv("PULSE_SERVER");
+            ::dup2(out, 1);
+            ::dup2(out, 2);
             ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlives a test run that was killed
-            // As root it warns that it is "not intended to be run as root" and runs.
-            const std::string null_sink = std::string("module-null-sink sink_name=") + sink;
-            ::execl(program.c_str(), program.c_str(), "--daemonize=no", "--exit-idle-time=-1", "-n",
-                    "-L", "module-native-protocol-unix", "-L", null_sink.c_str(),
-                    static_cast<char*>(nullptr));
+            image.exec();
             ::_exit(127);
         }
+        ::close(out);
     }
     ~PulseServer() { stop(SIGTERM); }
     PulseServer(const PulseServer&) = delete;

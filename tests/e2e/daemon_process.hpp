@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/e2e/spawn.hpp"
+
 namespace wardcast::test {
 
 /// wardcastd started with `args`; stderr goes to a file. Stopped with SIGTERM at the end.
@@ -33,18 +35,18 @@ public:
             all.push_back("--socket");
             all.push_back((log_file.parent_path() / (log_file.stem().string() + ".sock")).string());
         }
+        std::vector<std::string> argv{WARDCASTD};
+        argv.insert(argv.end(), all.begin(), all.end());
+        const ExecImage image(argv, env);
+        const int out = open_output(log_file);
         pid_ = fork();
         if (pid_ == 0) {
-            FILE* f = std::fopen(log_file.c_str(), "w");
-            dup2(fileno(f), 2);
-            dup2(fileno(f), 1);
-            for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-            std::vector<char*> argv{const_cast<char*>(WARDCASTD)};
-            for (const auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
-            argv.push_back(nullptr);
-            execv(argv[0], argv.data());
+            dup2(out, 2);
+            dup2(out, 1);
+            image.exec();
             _exit(127);
         }
+        close(out);
     }
     ~Daemon() {
         if (pid_ > 0 && !exit_code_) stop(SIGKILL);

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-extern char** environ;
+#include "tests/e2e/spawn.hpp"
 
 namespace wardcast::test {
 
@@ -30,20 +30,18 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     int out_pipe[2], err_pipe[2];
     if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
         throw std::runtime_error("pipe failed");
+    const ExecImage image(argv, env);
+    const int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
         dup2(out_pipe[1], 1);
         dup2(err_pipe[1], 2);
-        int null = open("/dev/null", O_RDONLY);
         dup2(null, 0);
-        for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
+        image.exec();
         _exit(127);
     }
+    close(null);
     close(out_pipe[1]);
     close(err_pipe[1]);
     ProcessResult r;

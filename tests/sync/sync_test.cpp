@@ -324,10 +324,10 @@ TEST_CASE("wardcast-sync killed with SIGKILL mid-batch: nothing doubled or lost"
     const std::string sync_args = "--db " + file.string() + " --socket " +
                                   (d.dir.path / "no-daemon.sock").string() + " --district '" +
                                   d.conninfo.at("bo-de") + "' --batch 3 --interval 100ms";
+    const std::string command =
+        std::string("exec ") + WARDCAST_SYNC + " " + sync_args + " 2>/dev/null";
     const pid_t pid = ::fork();
     if (pid == 0) {
-        const std::string command =
-            std::string("exec ") + WARDCAST_SYNC + " " + sync_args + " 2>/dev/null";
         ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }

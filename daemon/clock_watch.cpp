@@ -1,6 +1,7 @@
 #include "daemon/clock_watch.hpp"
 
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,7 +18,21 @@ int make_timerfd() {
 }
 }  // namespace
 
-ClockWatch::ClockWatch(boost::asio::io_context& io, std::function<void()> on_step)
+std::chrono::nanoseconds ClockWatch::wall_minus_monotonic() {
+    // The monotonic clock read on both sides of the wall clock: the offset to well under a
+    // microsecond however the thread is scheduled between the reads.
+    timespec before{}, wall{}, after{};
+    ::clock_gettime(CLOCK_MONOTONIC, &before);
+    ::clock_gettime(CLOCK_REALTIME, &wall);
+    ::clock_gettime(CLOCK_MONOTONIC, &after);
+    auto ns = [](const timespec& t) {
+        return std::chrono::nanoseconds(static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 +
+                                        t.tv_nsec);
+    };
+    return ns(wall) - (ns(before) + (ns(after) - ns(before)) / 2);
+}
+
+ClockWatch::ClockWatch(boost::asio::io_context& io, Step on_step)
     : fd_(io, make_timerfd()), on_step_(std::move(on_step)) {
     arm();
     wait();
@@ -31,6 +46,7 @@ ClockWatch::~ClockWatch() {
 
 void ClockWatch::arm() {
     // An absolute expiry far away; only a clock change (ECANCELED on read) ever wakes us.
+    offset_ = wall_minus_monotonic();
     itimerspec spec{};
     spec.it_value.tv_sec = INT32_MAX;
     if (::timerfd_settime(fd_.native_handle(), TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &spec,
@@ -44,9 +60,15 @@ void ClockWatch::wait() {
                        if (ec) return;  // cancelled: shutting down
                        std::uint64_t expirations = 0;
                        ssize_t n = ::read(fd_.native_handle(), &expirations, sizeof expirations);
-                       bool stepped = n < 0 && errno == ECANCELED;
-                       arm();  // re-arming clears the cancelled state
-                       if (stepped) on_step_();
+                       const bool stepped = n < 0 && errno == ECANCELED;
+                       const auto before = offset_;
+                       arm();  // re-arming clears the cancelled state (and takes the offset)
+                       if (stepped) {
+                           ++sets_seen_;
+                           const auto moved = offset_ - before;
+                           if (moved >= negligible_step || -moved >= negligible_step)
+                               on_step_(moved);
+                       }
                        wait();
                    });
 }

@@ -137,8 +137,8 @@ Instance::Instance(Options options)
         boost::asio::post(io_, [this] { update_status(); });
     });
     daemon_since_ = schedule_since_ = wall_now();
-    clock_watch_ = std::make_unique<ClockWatch>(io_, [this] {
-        scheduler_->clock_stepped();
+    clock_watch_ = std::make_unique<ClockWatch>(io_, [this](std::chrono::nanoseconds moved) {
+        scheduler_->clock_stepped(moved);
         update_status();
     });
     ControlServerOptions control;

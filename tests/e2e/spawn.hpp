@@ -74,8 +74,8 @@ class ExecImage {
 /// `path` opened for the child's output before fork (truncated, or appended to), close-on-exec
 /// in this process; the child dup2s it onto 1 and 2. Throws when it cannot be opened.
 inline int open_output(const std::filesystem::path& path, bool append = false) {
-    const int fd = ::open(path.c_str(),
-                          O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
     if (fd < 0) throw std::runtime_error("cannot open " + path.string() + " for a child's output");
     return fd;
 }

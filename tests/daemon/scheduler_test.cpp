@@ -404,15 +404,22 @@ std::chrono::nanoseconds set_wall_clock(std::chrono::nanoseconds by) {
     return daemon::ClockWatch::wall_minus_monotonic() - before;
 }
 
-/// Runs `io` until `watch` has seen `sets` sets of the clock (fails after 5 s).
-void run_until_seen(boost::asio::io_context& io, const daemon::ClockWatch& watch,
-                    std::uint64_t sets) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (watch.sets_seen() < sets) {
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        io.run_for(10ms);
+/// A ClockWatch on its own event loop, keeping the steps it reports.
+struct WatchedClock {
+    boost::asio::io_context io;
+    std::vector<std::chrono::nanoseconds> steps;
+    daemon::ClockWatch watch{io,
+                             [this](std::chrono::nanoseconds moved) { steps.push_back(moved); }};
+
+    /// Runs the loop until the watch has seen `sets` sets of the clock (fails after 5 s).
+    void run_until_seen(std::uint64_t sets) {
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (watch.sets_seen() < sets) {
+            REQUIRE(std::chrono::steady_clock::now() < deadline);
+            io.run_for(10ms);
+        }
     }
-}
+};
 
 }  // namespace
 
@@ -420,38 +427,34 @@ void run_until_seen(boost::asio::io_context& io, const daemon::ClockWatch& watch
 TEST_CASE("setting the wall clock is noticed without polling, with how far it moved",
           "[scheduler][clock]") {
     if (geteuid() != 0) WARDCAST_SKIP("only root may set the wall clock");
-    boost::asio::io_context io;
-    std::vector<std::chrono::nanoseconds> steps;
-    daemon::ClockWatch watch(io, [&](std::chrono::nanoseconds moved) { steps.push_back(moved); });
+    WatchedClock clock;
     const auto forward = set_wall_clock(250ms);
-    run_until_seen(io, watch, 1);
+    clock.run_until_seen(1);
     const auto back = set_wall_clock(-250ms);  // and the machine's clock is where it was
-    run_until_seen(io, watch, 2);
-    REQUIRE(steps.size() == 2);
-    CHECK(std::chrono::abs(steps[0] - forward) < 100us);
-    CHECK(std::chrono::abs(steps[1] - back) < 100us);
-    CHECK(steps[0] > 240ms);
-    CHECK(steps[1] < -240ms);
+    clock.run_until_seen(2);
+    REQUIRE(clock.steps.size() == 2);
+    CHECK(std::chrono::abs(clock.steps[0] - forward) < 100us);
+    CHECK(std::chrono::abs(clock.steps[1] - back) < 100us);
+    CHECK(clock.steps[0] > 240ms);
+    CHECK(clock.steps[1] < -240ms);
 }
 
 TEST_CASE("a set of the wall clock that leaves it where it was re-plans nothing",
           "[scheduler][clock]") {
     if (geteuid() != 0) WARDCAST_SKIP("only root may set the wall clock");
-    boost::asio::io_context io;
-    std::vector<std::chrono::nanoseconds> steps;
-    daemon::ClockWatch watch(io, [&](std::chrono::nanoseconds moved) { steps.push_back(moved); });
+    WatchedClock clock;
     // Set to what it already is: the kernel reports a set. The thread may be held up between
     // reading and setting, which moves the clock back; such a try says nothing, so try again.
     int quiet_sets = 0;
     for (std::uint64_t attempt = 1; attempt <= 10 && quiet_sets == 0; ++attempt) {
         const auto moved = set_wall_clock(0ns);
-        run_until_seen(io, watch, attempt);
+        clock.run_until_seen(attempt);
         if (std::chrono::abs(moved) <
             std::chrono::microseconds(daemon::ClockWatch::negligible_step) / 2) {
             ++quiet_sets;
-            CHECK(steps.empty());
+            CHECK(clock.steps.empty());
         } else {
-            steps.clear();
+            clock.steps.clear();
         }
     }
     CHECK(quiet_sets == 1);

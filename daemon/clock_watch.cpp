@@ -66,8 +66,7 @@ void ClockWatch::wait() {
                        if (stepped) {
                            ++sets_seen_;
                            const auto moved = offset_ - before;
-                           if (moved >= negligible_step || -moved >= negligible_step)
-                               on_step_(moved);
+                           if (std::chrono::abs(moved) >= negligible_step) on_step_(moved);
                        }
                        wait();
                    });

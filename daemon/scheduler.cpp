@@ -51,10 +51,8 @@ void Scheduler::drop_prepared() {
 void Scheduler::clock_stepped(std::chrono::nanoseconds moved) {
     if (stopped_ || !schedule_) return;
     const Instant now = time_.now();
-    spdlog::warn("the wall clock was set{}: it is now {}; re-planning",
-                 moved == moved.zero()
-                     ? std::string()
-                     : fmt::format(" ({:+.3f} s)", std::chrono::duration<double>(moved).count()),
+    spdlog::warn("the wall clock was set ({:+.3f} s): it is now {}; re-planning",
+                 std::chrono::duration<double>(moved).count(),
                  sch::format_instant(now, *schedule_->schedule.timezone));
     // Prepared broadcasts were for the old idea of "soon": drop them and plan again.
     drop_prepared();

@@ -51,9 +51,9 @@ class Scheduler {
     /// recorded missed; then the next firing is armed.
     void start(const LoadedSchedule& schedule);
 
-    /// The wall clock was set, moving it by `moved` (0 when not known): firings it jumped over
-    /// are caught up or missed, as at start-up; the alarms are set again for the new time.
-    void clock_stepped(std::chrono::nanoseconds moved = {});
+    /// The wall clock was set, moving it by `moved`: firings it jumped over are caught up or
+    /// missed, as at start-up; the alarms are set again for the new time.
+    void clock_stepped(std::chrono::nanoseconds moved);
 
     /// Ends everything on air, recording it cancelled with `reason`, and arms nothing more.
     void shutdown(const std::string& reason);

@@ -27,11 +27,7 @@ namespace wardcast::test {
 
 /// Whether `program` is on PATH.
 inline bool have_program(const std::string& program) {
-    try {
-        return !program_path(program).empty();
-    } catch (const std::runtime_error&) {
-        return false;
-    }
+    return find_on_path(program).has_value();
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking).

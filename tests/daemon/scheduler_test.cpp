@@ -206,7 +206,7 @@ TEST_CASE("the clock jumping past firings: catch-up within catch_up, else missed
     // The clock is set 24 minutes ahead: `soon` is 23.5 min late (more than catch_up 5m),
     // `later` 4 minutes late (within it).
     rig.time.set(t0 + 24min);
-    rig.scheduler->clock_stepped();
+    rig.scheduler->clock_stepped(24min - 10s);
     rig.run_for(5s);
     CHECK(rig.outcome("soon") ==
           "missed: the clock jumped past it at 05:45:30; 23m30s late, more than catch_up 5m");
@@ -214,7 +214,7 @@ TEST_CASE("the clock jumping past firings: catch-up within catch_up, else missed
 
     // The clock is set back again: nothing airs twice.
     rig.time.set(t0 + 10s);
-    rig.scheduler->clock_stepped();
+    rig.scheduler->clock_stepped(10s - (24min + 5s));
     rig.run_until(t0 + 25min);
     CHECK(rig.player.labels() == std::vector<std::string>{"later"});
 }

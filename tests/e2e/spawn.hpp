@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -20,20 +22,25 @@ extern char** environ;
 
 namespace wardcast::test {
 
-/// `program` as execv needs it: itself when it names a path, else found on PATH (before fork:
-/// execvp's search is not async-signal-safe). Throws when it is nowhere.
-inline std::string program_path(const std::string& program) {
-    if (program.find('/') != std::string::npos) return program;
+/// `program` found on PATH the way execvp looks, or nullopt when it is nowhere.
+inline std::optional<std::string> find_on_path(const std::string& program) {
     const char* path = std::getenv("PATH");
-    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    const std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
     for (std::size_t start = 0; start <= dirs.size();) {
-        std::size_t end = dirs.find(':', start);
-        if (end == std::string::npos) end = dirs.size();
+        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
         const std::filesystem::path candidate =
             std::filesystem::path(dirs.substr(start, end - start)) / program;
         if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
         start = end + 1;
     }
+    return std::nullopt;
+}
+
+/// `program` as execv needs it: itself when it names a path, else found on PATH (before fork:
+/// execvp's search is not async-signal-safe). Throws when it is nowhere.
+inline std::string program_path(const std::string& program) {
+    if (program.find('/') != std::string::npos) return program;
+    if (auto found = find_on_path(program)) return *found;
     throw std::runtime_error(program + " is not on PATH");
 }
 
